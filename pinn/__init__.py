@@ -1,0 +1,68 @@
+"""pinn: physics-informed neural networks in PyTorch.
+
+Define a problem in a few lines, train it Adam -> L-BFGS, and measure its error against the
+exact solution. Everything users import lives here.
+"""
+
+from .conditions import Condition, data, dirichlet, initial, neumann, periodic, residual, robin
+from .domain import Box, Disk, Domain, Interval, Product, Rectangle, Time
+from .fields import Fields
+from .metrics import max_error, relative_l2
+from .nets import MLP
+from .problem import Problem, Unknowns
+from .result import Result
+from .train import (
+    LBFGS,
+    SGD,
+    Adagrad,
+    Adam,
+    AdamW,
+    CosineDecay,
+    CyclicLR,
+    ExponentialDecay,
+    PowerDecay,
+    RMSprop,
+    Stage,
+    StepDecay,
+    train,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Box",
+    "Disk",
+    "Domain",
+    "Interval",
+    "Product",
+    "Rectangle",
+    "Time",
+    "Condition",
+    "data",
+    "dirichlet",
+    "initial",
+    "neumann",
+    "periodic",
+    "residual",
+    "robin",
+    "Fields",
+    "Problem",
+    "Unknowns",
+    "MLP",
+    "Result",
+    "train",
+    "Stage",
+    "Adam",
+    "AdamW",
+    "SGD",
+    "Adagrad",
+    "RMSprop",
+    "LBFGS",
+    "ExponentialDecay",
+    "StepDecay",
+    "PowerDecay",
+    "CyclicLR",
+    "CosineDecay",
+    "relative_l2",
+    "max_error",
+]

@@ -1,0 +1,135 @@
+"""Conditions: each names where its points come from and the residual it drives to zero.
+
+A condition is a plain value: `where` (a boundary or initial `Subset`, a predicate on
+boundary points, a fixed tensor of points, or None for the kind's default), how many points,
+the target `value`, the fields it constrains and a weight. `Problem` resolves the defaults
+(the domain, the fields) and samples the points.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field as _field
+from typing import Any
+
+import numpy as np
+import torch
+
+from .domain import Subset, _check_count
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One loss term: `weight * mean(residual**2)` over its points."""
+
+    kind: str
+    value: Any = 0.0
+    on: Any = None
+    n: int | None = None
+    field: str | tuple[str, ...] | None = None
+    weight: float = 1.0
+    name: str | None = None
+    options: dict = _field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.n is not None:
+            _check_count(self.n, f"{self.kind}: n")
+        if (
+            isinstance(self.weight, bool)
+            or not isinstance(self.weight, (int, float))
+            or not (np.isfinite(self.weight) and self.weight >= 0)
+        ):
+            raise ValueError(
+                f"{self.kind}: weight must be a finite number >= 0, got {self.weight!r}"
+            )
+        if not (
+            callable(self.value) or _is_number(self.value) or self.kind in ("data", "residual")
+        ):
+            raise TypeError(
+                f"{self.kind}: value must be a number or a callable of the points, got "
+                f"{type(self.value).__name__}"
+            )
+        if self.on is not None and not (
+            isinstance(self.on, (Subset, torch.Tensor, np.ndarray)) or callable(self.on)
+        ):
+            raise TypeError(
+                f"{self.kind}: on= takes domain.boundary(...), domain.initial(), a predicate on "
+                f"points or a tensor of points, got {type(self.on).__name__}"
+            )
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float, np.number)) and not isinstance(v, bool) and np.isfinite(v)
+
+
+def dirichlet(value=0.0, on=None, n=256, field=None, weight=1.0, name=None) -> Condition:
+    """u = value on the boundary (default: the whole spatial boundary)."""
+    return Condition("dirichlet", value, on, n, field, weight, name)
+
+
+def neumann(value=0.0, on=None, n=256, field=None, weight=1.0, name=None) -> Condition:
+    """du/dn = value, the derivative along the outward unit normal."""
+    return Condition("neumann", value, on, n, field, weight, name)
+
+
+def robin(value=0.0, on=None, n=256, field=None, weight=1.0, name=None, alpha=1.0, beta=1.0):
+    """alpha * u + beta * du/dn = value."""
+    return Condition("robin", value, on, n, field, weight, name, {"alpha": alpha, "beta": beta})
+
+
+def initial(value=0.0, n=256, order=0, field=None, weight=1.0, name=None) -> Condition:
+    """u(x, t0) = value (`order=0`) or u_t(x, t0) = value (`order=1`)."""
+    if order not in (0, 1):
+        raise ValueError(f"initial: order must be 0 (u) or 1 (u_t), got {order!r}")
+    return Condition("initial", value, None, n, field, weight, name, {"order": order})
+
+
+def periodic(coord: str, n=256, order=1, field=None, weight=1.0, name=None) -> Condition:
+    """u and its `coord`-derivatives up to `order` agree on the two faces where `coord` is fixed."""
+    if not isinstance(coord, str):
+        raise TypeError(f"periodic: coord must be a coordinate name such as 'x', got {coord!r}")
+    if isinstance(order, bool) or not isinstance(order, int) or order < 0:
+        raise ValueError(f"periodic: order must be an integer >= 0, got {order!r}")
+    return Condition(
+        "periodic", None, None, n, field, weight, name, {"coord": coord, "order": order}
+    )
+
+
+def data(points, values, field=None, weight=1.0, name=None) -> Condition:
+    """u(points) = values: observations, (N, d) points and (N, k) or (N,) values."""
+    points = torch.as_tensor(np.asarray(points) if not torch.is_tensor(points) else points)
+    values = torch.as_tensor(np.asarray(values) if not torch.is_tensor(values) else values)
+    if points.ndim != 2 or len(points) == 0:
+        raise ValueError(
+            f"data: points must be a non-empty (N, d) array, got shape {tuple(points.shape)}"
+        )
+    if values.ndim == 1:
+        values = values.unsqueeze(1)
+    if values.ndim != 2 or len(values) != len(points):
+        raise ValueError(
+            f"data: values must have shape ({len(points)}, k) to match the points, "
+            f"got {tuple(values.shape)}"
+        )
+    for what, t in (("points", points), ("values", values)):
+        if not torch.isfinite(t.double()).all():
+            raise ValueError(f"data: {what} contain NaN or Inf")
+    return Condition("data", values.double(), points.double(), None, field, weight, name)
+
+
+def residual(fn: Callable, on=None, n=256, weight=1.0, name=None) -> Condition:
+    """A residual `fn(f)` or `fn(f, p)` driven to zero on `on` (default: the interior)."""
+    if not callable(fn):
+        raise TypeError(f"residual: fn must be a callable of f (and p), got {type(fn).__name__}")
+    return Condition("residual", fn, on, n, None, weight, name)
+
+
+def takes_params(fn: Callable) -> bool:
+    """True if a residual is written `fn(f, p)` rather than `fn(f)`."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) >= 2 or any(p.kind == p.VAR_POSITIONAL for p in params)
