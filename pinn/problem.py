@@ -136,19 +136,27 @@ class Problem:
 
     # -- losses ---------------------------------------------------------------------------
     def losses(
-        self, net, batch: Batch, unknowns: Unknowns | None = None
+        self, net, batch: Batch, unknowns: Unknowns | None = None, engine=None
     ) -> dict[str, torch.Tensor]:
-        """The weighted mean-square loss of every term, by name."""
+        """The weighted mean-square loss of every term, by name.
+
+        `engine(net, x, keys) -> (u, {key: derivative})` precomputes the derivatives that the
+        residuals read (found by the probe at construction); None: nested reverse mode only.
+        """
         p = unknowns.view() if unknowns is not None else Params({})
         return {
             name: value
             for s in self.sets
-            for name, value in self._set_losses(s, net, batch[s.name], p)[0].items()
+            for name, value in self._set_losses(s, net, batch[s.name], p, engine)[0].items()
         }
 
-    def _set_losses(self, s: PointSet, net, pts: Points, p: Params):
+    def _set_losses(self, s: PointSet, net, pts: Points, p: Params, engine=None):
         x = pts.x.detach().requires_grad_(True)
-        f = Fields(x, net(x), self.coords, self.fields)
+        if engine is None:
+            f = Fields(x, net(x), self.coords, self.fields)
+        else:
+            u, known = engine(net, x, self.derivatives[s.name])
+            f = Fields(x, u, self.coords, self.fields, known)
         out = {}
         for term in s.terms:
             r = _as_residual(term.residual(f, p, pts), len(x), term.name)

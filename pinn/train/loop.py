@@ -64,6 +64,7 @@ def train(
     log_every: int = 100,
     initialize: bool = True,
     n_eval: int = 10_000,
+    engine=None,
     verbose: bool = False,
 ) -> Result:
     """Train `net` on `problem` with each stage in turn (default: Adam, then L-BFGS).
@@ -75,6 +76,7 @@ def train(
         log_every: steps between history records (each reads the loss back from the device).
         initialize: draw fresh weights from `seed` first; False keeps the net's current ones.
         n_eval: size of the evaluation grid for the error against `problem.exact`.
+        engine: the derivative engine (see `Problem.losses`); None: nested reverse mode.
         verbose: print one line per history record.
     """
     if not isinstance(problem, Problem):
@@ -106,7 +108,7 @@ def train(
     params = [*net.parameters(), *unknowns.parameters()]
 
     def loss_terms():
-        terms = problem.losses(net, batch, unknowns)
+        terms = problem.losses(net, batch, unknowns, engine)
         terms.update(regularization(net, l1, l2))
         return terms
 

@@ -1,0 +1,16 @@
+"""The problem library: one module per problem, each with `problem(**overrides)` and `recipe()`."""
+
+import importlib
+import pkgutil
+
+
+def names() -> list[str]:
+    """The names of the problems in the library, sorted."""
+    return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
+
+
+def get(name: str):
+    """The module of problem `name`; ValueError listing the valid names if there is none."""
+    if name not in names():
+        raise ValueError(f"unknown problem {name!r}; valid: {', '.join(names())}")
+    return importlib.import_module(f"{__name__}.{name}")
