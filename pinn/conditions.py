@@ -45,7 +45,7 @@ class Condition:
                 f"{self.kind}: weight must be a finite number >= 0, got {self.weight!r}"
             )
         if not (
-            callable(self.value) or _is_number(self.value) or self.kind in ("data", "residual")
+            callable(self.value) or _is_number(self.value) or self.kind in ("data", "residual", "periodic")
         ):
             raise TypeError(
                 f"{self.kind}: value must be a number or a callable of the points, got "

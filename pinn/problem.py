@@ -159,7 +159,7 @@ class Problem:
             f = Fields(x, u, self.coords, self.fields, known)
         out = {}
         for term in s.terms:
-            r = _as_residual(term.residual(f, p, pts), len(x), term.name)
+            r = _as_residual(term.residual(f, p, pts), len(pts), term.name)
             out[term.name] = term.weight * r.square().mean()
         return out, f
 
