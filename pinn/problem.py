@@ -57,6 +57,7 @@ class PointSet:
     draw: Callable  # (n cap or None, rng) -> (points, normals or None)
     target: Callable | None  # torch points -> (N, k) tensor
     terms: tuple[Term, ...]
+    size: int  # points drawn (rows of x)
     paired: bool = False
 
 
@@ -171,7 +172,7 @@ class Problem:
                 self.domain.sample(min(self.n_pde, cap or self.n_pde), self.sampler, rng),
                 None,
             )
-            yield PointSet("pde", draw, None, tuple(terms))
+            yield PointSet("pde", draw, None, tuple(terms), self.n_pde)
         seen = set(t.name for t in terms)
         for c in self.conditions:
             name = c.name or c.kind
@@ -211,7 +212,9 @@ class Problem:
             target = lambda x: c.value[: len(x)].to(x)  # noqa: E731
         else:
             target = None if c.kind == "residual" else _target(c.value, len(fields), name)
-        return PointSet(name, draw, target, (Term(name, float(c.weight), residual),))
+        fixed = isinstance(c.on, (torch.Tensor, np.ndarray))
+        size = len(c.on) if fixed else c.n
+        return PointSet(name, draw, target, (Term(name, float(c.weight), residual),), size)
 
     def _periodic_set(self, c: Condition, name, fields) -> PointSet:
         coord = c.options["coord"]
@@ -237,7 +240,8 @@ class Problem:
                 dim=1,
             )
 
-        return PointSet(name, draw, None, (Term(name, float(c.weight), residual),), paired=True)
+        term = Term(name, float(c.weight), residual)
+        return PointSet(name, draw, None, (term,), 2 * c.n, paired=True)
 
     def _fields_of(self, c: Condition) -> tuple[str, ...]:
         if c.field is None:

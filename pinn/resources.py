@@ -1,0 +1,52 @@
+"""Memory checks before training: a problem too large for the machine fails with advice.
+
+The estimate is deliberately rough (the activations autograd keeps per point and layer, times
+the derivative passes the residuals need); its job is to turn an out-of-memory kill an hour
+into a run into a readable error at the start.
+"""
+
+from __future__ import annotations
+
+import os
+
+import torch
+
+FRACTION = 0.8  # of the available memory a full-batch step may take
+
+
+def available_memory(device: torch.device) -> int:
+    """Free bytes on `device`: CUDA's free memory, or the host's MemAvailable."""
+    if device.type == "cuda":
+        return torch.cuda.mem_get_info(device)[0]
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+
+
+def step_memory(problem, net: torch.nn.Module, dtype: torch.dtype, points: int | None = None) -> int:
+    """Rough bytes of one loss-and-gradient evaluation over all point sets (or `points` each)."""
+    width = sum(m.out_features for m in net.modules() if isinstance(m, torch.nn.Linear)) or 64
+    size = torch.tensor([], dtype=dtype).element_size()
+    total = 0
+    for s in problem.sets:
+        n = min(s.size, points) if points else s.size
+        passes = 1 + len({k for k in problem.derivatives.get(s.name, ()) if k[1]})
+        total += 6 * n * width * size * passes  # activations, their grads, derivative channels
+    return total
+
+
+def check_fits(problem, net, dtype, device, points: int | None = None) -> None:
+    """Raise a ValueError suggesting mini-batches if a step would not fit in memory."""
+    need, have = step_memory(problem, net, dtype, points), available_memory(device)
+    if need > FRACTION * have:
+        gib = 2**30
+        raise ValueError(
+            f"one training step needs about {need / gib:.1f} GiB but {device} has "
+            f"{have / gib:.1f} GiB available; use fewer points (n_pde={problem.n_pde}) or "
+            f"mini-batches (batch_size=...) so that each step fits"
+        )
