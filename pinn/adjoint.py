@@ -16,9 +16,10 @@ Each returns a small result object with ``passed`` and a readable ``table()``.
 
 from __future__ import annotations
 
+import copy
 import math
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -163,22 +164,21 @@ def taylor_test(
     if hvp is not None:
         Hh = _check_tensor("hvp", hvp(h) if callable(hvp) else hvp, like=x).detach()
 
-    with torch.no_grad():
-        J0 = _scalar("J", J(x)).item()
-        gh = torch.sum(g * h).item()
-        hHh = torch.sum(Hh * h).item() if Hh is not None else None
-        eps_list, R = [], {"R0": [], "R1": []}
-        if Hh is not None:
-            R["R2"] = []
-        e = float(eps)
-        for _ in range(steps):
-            Je = _scalar("J", J(x + e * h)).item()
-            R["R0"].append(abs(Je - J0))
-            R["R1"].append(abs(Je - J0 - e * gh))
-            if hHh is not None:
-                R["R2"].append(abs(Je - J0 - e * gh - 0.5 * e * e * hHh))
-            eps_list.append(e)
-            e /= 2.0
+    J0 = _scalar("J", J(x)).item()
+    gh = torch.sum(g * h).item()
+    hHh = torch.sum(Hh * h).item() if Hh is not None else None
+    eps_list, R = [], {"R0": [], "R1": []}
+    if Hh is not None:
+        R["R2"] = []
+    e = float(eps)
+    for _ in range(steps):
+        Je = _scalar("J", J(x + e * h)).item()
+        R["R0"].append(abs(Je - J0))
+        R["R1"].append(abs(Je - J0 - e * gh))
+        if hHh is not None:
+            R["R2"].append(abs(Je - J0 - e * gh - 0.5 * e * e * hHh))
+        eps_list.append(e)
+        e /= 2.0
 
     floor = ROUNDOFF * torch.finfo(x.dtype).eps * max(abs(J0), 1e-300)
     top = "R2" if "R2" in R else "R1"
@@ -263,18 +263,17 @@ def tangent_linear_test(
     alphas = [10.0**-k for k in range(9)] if alphas is None else [float(a) for a in alphas]
     if len(alphas) < 4 or any(a <= 0 for a in alphas):
         raise ValueError(f"alphas must be >= 4 positive numbers, got {alphas}")
-    with torch.no_grad():
-        Mx = M(x)
-        tl = M_tl(x, dx)
-        if not isinstance(tl, torch.Tensor) or tl.shape != Mx.shape:
-            got = tuple(tl.shape) if isinstance(tl, torch.Tensor) else type(tl).__name__
-            raise ValueError(f"M_tl(x, dx) returned {got}; M(x) has shape {tuple(Mx.shape)}")
-        ratios = []
-        for a in alphas:
-            diff = M(x + a * dx) - Mx
-            den = torch.linalg.vector_norm(diff).item()
-            num = torch.linalg.vector_norm(diff - a * tl).item()
-            ratios.append(num / den if den > 0 else math.inf)
+    Mx = M(x)
+    tl = M_tl(x, dx)
+    if not isinstance(tl, torch.Tensor) or tl.shape != Mx.shape:
+        got = tuple(tl.shape) if isinstance(tl, torch.Tensor) else type(tl).__name__
+        raise ValueError(f"M_tl(x, dx) returned {got}; M(x) has shape {tuple(Mx.shape)}")
+    ratios = []
+    for a in alphas:
+        diff = M(x + a * dx) - Mx
+        den = torch.linalg.vector_norm(diff).item()
+        num = torch.linalg.vector_norm(diff - a * tl).item()
+        ratios.append(num / den if den > 0 else math.inf)
     rates = [
         math.log10(ratios[i] / ratios[i + 1]) / math.log10(alphas[i] / alphas[i + 1])
         if 0 < ratios[i + 1] < math.inf and 0 < ratios[i] < math.inf
@@ -308,7 +307,7 @@ class AdjointResult:
 
     def table(self) -> str:
         return (
-            f"<M'dx, dy>  = {self.lhs: .17e}\n<dx, M'^T dy> = {self.rhs: .17e}\n"
+            f"<M'dx, dy>    = {self.lhs: .17e}\n<dx, M'^T dy> = {self.rhs: .17e}\n"
             f"relative difference {self.rel_diff:.2e} (tol {self.tol:.0e}): "
             f"{'PASSED' if self.passed else 'FAILED'}"
         )
@@ -336,19 +335,17 @@ def adjoint_test(
     dy = _check_tensor("dy", dy).detach()
     if tol is None:
         tol = 1e-12 if x.dtype == torch.float64 else 1e-5
-    with torch.no_grad():
-        tl = M_tl(x, dx)
-        if tl.shape != dy.shape:
-            raise ValueError(
-                f"dy has shape {tuple(dy.shape)}; it must match M_tl(x, dx)'s shape "
-                f"{tuple(tl.shape)}"
-            )
-        ad = M_ad(x, dy)
-        if not isinstance(ad, torch.Tensor) or ad.shape != x.shape:
-            got = tuple(ad.shape) if isinstance(ad, torch.Tensor) else type(ad).__name__
-            raise ValueError(f"M_ad(x, dy) returned {got}; it must have x's shape {x.shape}")
-        lhs = torch.sum(tl * dy).item()
-        rhs = torch.sum(dx * ad).item()
+    tl = M_tl(x, dx)
+    if tl.shape != dy.shape:
+        raise ValueError(
+            f"dy has shape {tuple(dy.shape)}; it must match M_tl(x, dx)'s shape {tuple(tl.shape)}"
+        )
+    ad = M_ad(x, dy)
+    if not isinstance(ad, torch.Tensor) or ad.shape != x.shape:
+        got = tuple(ad.shape) if isinstance(ad, torch.Tensor) else type(ad).__name__
+        raise ValueError(f"M_ad(x, dy) returned {got}; it must have x's shape {x.shape}")
+    lhs = torch.sum(tl * dy).item()
+    rhs = torch.sum(dx * ad).item()
     scale = max(abs(lhs), abs(rhs))
     rel = abs(lhs - rhs) / scale if scale > 0 else 0.0
     return AdjointResult(lhs, rhs, rel, tol, rel <= tol)
@@ -361,7 +358,11 @@ def adjoint_test(
 
 @dataclass
 class FlatLoss:
-    """A PINN's total loss as a function of one flat parameter vector (network + unknowns)."""
+    """A PINN's total loss as a function ``J(theta)`` of one flat parameter vector.
+
+    ``theta`` is the network's parameters, flattened in ``named_parameters`` order, followed by
+    the unknowns; ``x0`` holds their current values and ``names`` what each block is.
+    """
 
     fn: Callable[[torch.Tensor], torch.Tensor]
     x0: torch.Tensor
@@ -371,69 +372,73 @@ class FlatLoss:
         return self.fn(theta)
 
 
+class _UnknownValues:
+    """Stands in for a ``pinn.Unknowns`` module: ``view()`` gives the values of theta."""
+
+    def __init__(self, values: dict[str, torch.Tensor]):
+        self.values = values
+
+    def view(self):
+        from pinn.fields import Params
+
+        return Params(self.values)
+
+
+def _unknown_values(problem, unknowns) -> dict[str, float]:
+    names = list(getattr(problem, "unknowns", None) or {})
+    if unknowns is None:
+        values = dict(getattr(problem, "unknowns", None) or {})
+    elif isinstance(unknowns, Mapping):
+        values = dict(unknowns)
+    elif hasattr(unknowns, "as_dict"):
+        values = unknowns.as_dict()
+    else:
+        raise TypeError(
+            f"unknowns must be a pinn.Unknowns, a dict name -> value or None, got {unknowns!r}"
+        )
+    if set(values) != set(names):
+        raise ValueError(f"unknowns {sorted(values)} do not match the problem's {sorted(names)}")
+    return {k: float(values[k]) for k in names}
+
+
 def flat_loss(
     problem, net, unknowns=None, batch=None, seed: int = 0, dtype: torch.dtype = torch.float64
 ) -> FlatLoss:
-    """Wrap ``problem.losses`` as ``J(theta)`` over the flattened parameters (float64).
+    """Wrap ``problem.losses`` as ``J(theta)`` over the flattened parameters.
 
-    The network (and the unknowns, built from ``problem.unknowns`` when not given) are copied
-    to ``dtype``; the training points are drawn once (``problem.sample(seed=seed)``) so that J
-    is a fixed deterministic function of theta.
+    The network is copied to ``dtype`` (float64 by default; dropout switched off so that J is
+    deterministic); the unknowns (a ``pinn.Unknowns``, a dict, or None for the problem's
+    initial values) become the last entries of theta. The training points are drawn once
+    (``problem.sample(seed=seed)``) unless ``batch`` is given.
     """
-    import copy
-
     if not isinstance(net, torch.nn.Module):
-        raise TypeError(f"net must be a torch.nn.Module, got {type(net).__name__}")
+        raise TypeError(f"net must be a torch.nn.Module such as pinn.MLP, got {net!r}")
+    if not hasattr(problem, "losses"):
+        raise TypeError(f"problem must be a pinn.Problem, got {type(problem).__name__}")
     net = copy.deepcopy(net).to(dtype)
-    if unknowns is None and getattr(problem, "unknowns", None):
-        import pinn
-
-        unknowns = pinn.Unknowns(problem.unknowns)
-    if unknowns is not None:
-        unknowns = copy.deepcopy(unknowns).to(dtype)
+    if any(isinstance(m, torch.nn.Dropout) for m in net.modules()):
+        net.eval()
+    known = _unknown_values(problem, unknowns)
     if batch is None:
         batch = problem.sample(seed=seed, dtype=dtype, device="cpu")
-
-    modules = {"net": net} if unknowns is None else {"net": net, "unknowns": unknowns}
-    params = [(m, n, p) for m, mod in modules.items() for n, p in mod.named_parameters()]
-    shapes = [p.shape for _, _, p in params]
-    sizes = [p.numel() for _, _, p in params]
-    x0 = torch.cat([p.detach().reshape(-1) for _, _, p in params])
+    named = [(n, p.detach()) for n, p in net.named_parameters()]
+    sizes = [p.numel() for _, p in named] + [1] * len(known)
+    x0 = torch.cat(
+        [p.reshape(-1) for _, p in named] + [torch.tensor([v], dtype=dtype) for v in known.values()]
+    )
 
     def J(theta: torch.Tensor) -> torch.Tensor:
         chunks = torch.split(theta, sizes)
-        per = {m: {} for m in modules}
-        for (m, n, _), c, s in zip(params, chunks, shapes, strict=True):
-            per[m][n] = c.reshape(s)
+        params = {n: c.view(p.shape) for (n, p), c in zip(named, chunks, strict=False)}
+        values = {k: c.reshape(()) for k, c in zip(known, chunks[len(named) :], strict=True)}
 
-        net_f = _Functional(net, per["net"])
-        unk = _Functional(unknowns, per["unknowns"]) if unknowns is not None else None
-        terms = problem.losses(net_f, batch, unknowns=unk)
+        def model(x):
+            return torch.func.functional_call(net, params, (x,))
+
+        terms = problem.losses(model, batch, unknowns=_UnknownValues(values) if known else None)
         return sum(terms.values())
 
-    return FlatLoss(J, x0, [f"{m}.{n}" for m, n, _ in params])
-
-
-class _Functional(torch.nn.Module):
-    """A module evaluated with substituted parameters (torch.func.functional_call)."""
-
-    def __init__(self, module: torch.nn.Module, params: dict[str, torch.Tensor]):
-        super().__init__()
-        object.__setattr__(self, "_module", module)
-        object.__setattr__(self, "_params", params)
-
-    def forward(self, *args, **kwargs):
-        from torch.func import functional_call
-
-        return functional_call(self._module, self._params, args, kwargs)
-
-    def __getattr__(self, name):
-        if name in ("_module", "_params"):
-            return object.__getattribute__(self, name)
-        params = object.__getattribute__(self, "_params")
-        if name in params:
-            return params[name]
-        return getattr(object.__getattribute__(self, "_module"), name)
+    return FlatLoss(J, x0, [n for n, _ in named] + [f"unknowns.{k}" for k in known])
 
 
 def check_loss_gradient(problem, net, unknowns=None, seed: int = 0, **taylor) -> TaylorResult:
@@ -443,13 +448,9 @@ def check_loss_gradient(problem, net, unknowns=None, seed: int = 0, **taylor) ->
     autograd and R2 from the double-backward Hessian-vector product. Keyword arguments go to
     :func:`taylor_test`.
     """
-    from pinn.hessian import hvp as _hvp
+    from pinn.hessian import hvp
 
     J = flat_loss(problem, net, unknowns=unknowns, seed=seed)
     x = J.x0
-    h = taylor.pop("h", None)
-    if h is None:
-        gen = torch.Generator().manual_seed(seed)
-        h = torch.randn(x.shape, generator=gen, dtype=x.dtype)
-    taylor.setdefault("hvp", lambda v: _hvp(J, x, v))
-    return taylor_test(J, x, h=h, **taylor)
+    taylor.setdefault("hvp", lambda v: hvp(J, x, v))
+    return taylor_test(J, x, **taylor)

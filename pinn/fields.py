@@ -49,16 +49,12 @@ class Fields:
             self._cache[key] = value
             return value
         parent = self._derivative((i, idx[:-1]))
+        grad = None
         if parent.requires_grad:
             (grad,) = torch.autograd.grad(
-                parent,
-                self._x,
-                torch.ones_like(parent),
-                create_graph=True,
-                allow_unused=True,
-                materialize_grads=True,
+                parent, self._x, torch.ones_like(parent), create_graph=True, allow_unused=True
             )
-        else:  # the parent does not depend on the points: all its derivatives vanish
+        if grad is None:  # the parent does not depend on the points: its derivatives vanish
             grad = torch.zeros_like(self._x)
         for j in range(self._x.shape[1]):
             self._cache.setdefault((i, tuple(sorted(idx[:-1] + (j,)))), grad[:, j : j + 1])
