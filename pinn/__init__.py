@@ -11,19 +11,27 @@ from .metrics import max_error, relative_l2
 from .nets import MLP
 from .problem import Problem, Unknowns
 from .result import Result
+from .runs import load
+from .summary import summary
+from .supervised import Supervised
 from .train import (
     LBFGS,
     SGD,
     Adagrad,
     Adam,
     AdamW,
+    Constant,
     CosineDecay,
     CyclicLR,
+    EarlyStopping,
     ExponentialDecay,
     PowerDecay,
+    ReduceOnPlateau,
     RMSprop,
+    Schedule,
     Stage,
     StepDecay,
+    TorchOptimizer,
     train,
 )
 
@@ -58,11 +66,19 @@ __all__ = [
     "Adagrad",
     "RMSprop",
     "LBFGS",
+    "TorchOptimizer",
+    "Schedule",
+    "Constant",
     "ExponentialDecay",
     "StepDecay",
     "PowerDecay",
     "CyclicLR",
     "CosineDecay",
+    "ReduceOnPlateau",
+    "EarlyStopping",
+    "Supervised",
+    "summary",
     "relative_l2",
     "max_error",
+    "load",
 ]

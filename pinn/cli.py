@@ -1,18 +1,34 @@
-"""The `pinn` command line: list, run and check the problems of the library.
+"""The `pinn` command line: list, run, resume, report and check the problems of the library.
 
-A user error (unknown problem, bad option) exits with status 2 and one readable line.
+A user error (unknown problem, bad option, missing run directory, corrupted checkpoint)
+exits with status 2 and one readable line that names what is wrong and what is valid.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from pathlib import Path
 
 import torch
+
+EPILOG = "See docs/cli.md for the run directory, checkpoints and the --set syntax."
 
 
 class UserError(Exception):
     """A mistake in the command line, reported as one line and exit status 2."""
+
+    def __init__(self, message: str, prog: str | None = None):
+        super().__init__(message)
+        self.prog = prog
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but its errors are one line (no usage block) and exit 2."""
+
+    def error(self, message):
+        raise UserError(f"{message} (see `{self.prog} --help`)", self.prog)
 
 
 def _problem_module(name: str):
@@ -24,6 +40,39 @@ def _problem_module(name: str):
         raise UserError(str(e)) from None
 
 
+def _read_json(path: str) -> dict:
+    from .runs import decode
+
+    try:
+        config = json.loads(Path(path).read_text())
+    except OSError as e:
+        raise UserError(f"cannot read --config {path}: {e.strerror}") from None
+    except json.JSONDecodeError as e:
+        raise UserError(f"--config {path} is not valid JSON: {e}") from None
+    if not isinstance(config, dict):
+        raise UserError(f"--config {path} must hold a JSON object (a config), not {config!r}")
+    config.pop("run", None)  # a run's config.json works as --config too
+    return decode(config)
+
+
+def run_config(module, args) -> dict:
+    """The resolved config of `pinn run`: the problem's recipe, then --config, --set and the
+    --seed/--device/--dtype flags, in that order."""
+    from .config import apply_overrides, recipe_to_config
+    from .runs import resolve
+
+    config = resolve(recipe_to_config(module.recipe()), module.problem)
+    for key, value in (_read_json(args.config) if args.config else {}).items():
+        both = isinstance(value, dict) and isinstance(config.get(key), dict)
+        config[key] = {**config[key], **value} if both else value
+    flags = [
+        f"{k}={json.dumps(getattr(args, k))}"
+        for k in ("seed", "device", "dtype")
+        if getattr(args, k) is not None
+    ]
+    return apply_overrides(config, [*args.set, *flags])
+
+
 def cmd_list(args) -> None:
     import problems
 
@@ -33,23 +82,47 @@ def cmd_list(args) -> None:
 
 
 def cmd_run(args) -> None:
-    from . import MLP, train
-    from .runs import default_run_dir, write_run
+    from .config import config_to_recipe
+    from .runs import default_run_dir, start
 
     module = _problem_module(args.name)
-    problem, recipe = module.problem(), module.recipe()
-    net_kwargs, stages = recipe.pop("net"), recipe.pop("stages")
-    options = {**recipe, "seed": args.seed, "verbose": not args.quiet}
-    if args.device:
-        options["device"] = args.device
-    if args.dtype:
-        options["dtype"] = args.dtype
-    result = train(problem, MLP(problem, **net_kwargs), stages=stages, **options)
-    out = write_run(result, args.out or default_run_dir(args.name),
-                    {"problem": args.name, "net": net_kwargs, "stages": stages, **options})
-    error = f"relative L2 error {result.error():.3e}  " if problem.exact is not None else ""
+    config = run_config(module, args)
+    out = args.out = Path(args.out) if args.out else default_run_dir(args.name)
+    problem = module.problem(**config["problem"])
+    result = start(
+        problem,
+        config_to_recipe(config),
+        out,
+        module=module.__name__,
+        every=args.checkpoint_every,
+        quiet=args.quiet,
+        tensorboard=args.tensorboard,
+    )
+    _final_line(args.name, result, out)
+
+
+def cmd_resume(args) -> None:
+    from .runs import resume
+
+    result = resume(args.run_dir, quiet=args.quiet, tensorboard=args.tensorboard)
+    _final_line(Path(args.run_dir).name, result, args.run_dir)
+
+
+def _final_line(name, result, out) -> None:
+    error = f"relative L2 error {result.error():.3e}  " if result.problem.exact is not None else ""
     fitted = "".join(f"{k} = {v:.6g}  " for k, v in result.unknowns.items())
-    print(f"{args.name}: {error}{fitted}({result.info['train_time']:.1f} s) -> {out}")
+    print(f"{name}: {error}{fitted}({result.info['train_time']:.1f} s) -> {out}")
+
+
+def cmd_report(args) -> None:
+    from .plots import save_plots
+    from .runs import load, report, write_history
+
+    result = load(args.run_dir)
+    write_history(args.run_dir, result.history)
+    paths = save_plots(result, args.run_dir)
+    print(report(args.run_dir, result))
+    print(f"plots: {', '.join(str(p) for p in paths)}")
 
 
 def cmd_check(args) -> None:
@@ -59,25 +132,85 @@ def cmd_check(args) -> None:
     module = _problem_module(args.name)
     problem = module.problem()
     torch.manual_seed(args.seed)
-    report = check_loss_gradient(problem, MLP(problem, **module.recipe()["net"]))
-    print(report)
-    if not report.passed:
+    result = check_loss_gradient(problem, MLP(problem, **module.recipe()["net"]))
+    print(result)
+    if not result.passed:
         raise SystemExit(1)
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="pinn", description="Physics-informed neural networks.")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    sub.add_parser("list", help="list the problems of the library").set_defaults(fn=cmd_list)
-    run = sub.add_parser("run", help="train a problem with its recipe and write a run directory")
+    p = Parser(prog="pinn", description="Physics-informed neural networks.", epilog=EPILOG)
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
+    sub.add_parser(
+        "list",
+        help="list the problems of the library",
+        description="List the problems of the library, one line each.",
+    ).set_defaults(fn=cmd_list)
+
+    run = sub.add_parser(
+        "run",
+        help="train a problem and write a run directory",
+        epilog=EPILOG,
+        description="Train a problem of the library with its recipe (changed by --config and "
+        "--set) and write a run directory: config, history, metrics, checkpoints and plots.",
+    )
     run.add_argument("name", help="a problem name (see `pinn list`)")
-    run.add_argument("--out", help="run directory (default runs/NAME-TIMESTAMP)")
-    run.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    run.add_argument("--device", help="auto (default), cpu, cuda, cuda:N")
+    run.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="change one setting, e.g. stages.0.lr=1e-3, net.hidden=[32,32], "
+        "problem.n_pde=500 (repeatable; values are JSON)",
+    )
+    run.add_argument(
+        "--config",
+        metavar="FILE",
+        help="a JSON config (e.g. a run's config.json) applied over the recipe",
+    )
+    run.add_argument("--device", help="auto (default: CUDA when present), cpu, cuda, cuda:N")
     run.add_argument("--dtype", choices=["float32", "float64"], help="default: the recipe's")
-    run.add_argument("--quiet", action="store_true", help="print only the final line")
+    run.add_argument("--seed", type=int, help="random seed (default: the recipe's)")
+    run.add_argument("--out", metavar="DIR", help="run directory (default runs/NAME-TIMESTAMP)")
+    run.add_argument(
+        "--checkpoint-every",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="steps between checkpoints (default 1000; also at each stage end)",
+    )
     run.set_defaults(fn=cmd_run)
-    check = sub.add_parser("check", help="Taylor-test the gradient of a problem's PINN loss")
+
+    resume = sub.add_parser(
+        "resume",
+        help="continue an interrupted run from its last checkpoint",
+        description="Continue an interrupted run exactly where its last checkpoint left it.",
+    )
+    resume.add_argument("run_dir", metavar="RUN_DIR", help="a directory that `pinn run` wrote")
+    resume.set_defaults(fn=cmd_resume)
+    for command in (run, resume):
+        command.add_argument("--quiet", action="store_true", help="print only the final line")
+        command.add_argument(
+            "--tensorboard",
+            action="store_true",
+            help="also log to RUN_DIR/tensorboard (needs pinn[tensorboard])",
+        )
+
+    report = sub.add_parser(
+        "report",
+        help="print a run's summary and draw its plots again",
+        description="Print the summary of a finished or interrupted run and write its "
+        "history.csv and plots again.",
+    )
+    report.add_argument("run_dir", metavar="RUN_DIR", help="a directory that `pinn run` wrote")
+    report.set_defaults(fn=cmd_report)
+
+    check = sub.add_parser(
+        "check",
+        help="Taylor-test the gradient of a problem's PINN loss",
+        description="Taylor test (float64) of the gradient of a problem's PINN loss with "
+        "respect to the network parameters; exit 1 if it fails.",
+    )
     check.add_argument("name", help="a problem name (see `pinn list`)")
     check.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     check.set_defaults(fn=cmd_check)
@@ -85,14 +218,20 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    args = parser().parse_args(argv)
+    command, args = "pinn", None
     try:
+        args = parser().parse_args(argv)
+        command = f"pinn {args.command}"
         args.fn(args)
     except (UserError, ValueError, TypeError) as e:
-        print(f"pinn {args.command}: error: {e}", file=sys.stderr)
+        command = getattr(e, "prog", None) or command
+        message = " ".join(str(e).split())
+        print(f"{command}: error: {message}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(f"pinn {args.command}: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as e:
+        where = getattr(args, "run_dir", None) or getattr(args, "out", None)
+        hint = f"; continue with `pinn resume {where}`" if where else ""
+        print(f"{command}: interrupted {e}".rstrip() + hint, file=sys.stderr)
         return 130
     return 0
 

@@ -1,4 +1,5 @@
-"""Networks: the MLP with named activations and initializers, input scaling, output transforms."""
+"""Networks: the MLP with named activations and initializers, input and output scaling,
+dropout, batch normalization and output transforms."""
 
 from __future__ import annotations
 
@@ -21,9 +22,10 @@ INITS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "xavier_uniform": nn.init.xavier_uniform_,
     "he_normal": lambda w: nn.init.kaiming_normal_(w, nonlinearity="relu"),
     "he_uniform": lambda w: nn.init.kaiming_uniform_(w, nonlinearity="relu"),
+    "normal": nn.init.normal_,
 }
 
-SCALINGS = ("minmax", None)
+SCALINGS = ("minmax", "zscore", None)
 
 
 class Sin(nn.Module):
@@ -62,21 +64,74 @@ def activation(spec) -> nn.Module:
     raise TypeError(f"activation must be a name, a callable or a torch.nn.Module, got {spec!r}")
 
 
+def _statistics(problem):
+    """Mean and std of all training points of `problem`, and of its float targets with one
+    column per field (None if it has none): the z-score scalings."""
+    batch = problem.sample(seed=0, dtype=torch.float64)
+    x = torch.cat([p.x for p in batch.values()])
+    ys = [
+        p.target
+        for p in batch.values()
+        if p.target is not None
+        and p.target.is_floating_point()
+        and p.target.shape[1:] == (len(problem.fields),)
+    ]
+    y = torch.cat(ys) if ys else None
+    safe = lambda t: torch.where(t > 0, t, torch.ones_like(t))  # noqa: E731
+    return (x.mean(0), safe(x.std(0))), None if y is None else (y.mean(0), safe(y.std(0)))
+
+
+def _per_field(value, fields, what) -> torch.Tensor:
+    """A number or one number per field, as a float32 tensor of one value per field."""
+    try:
+        t = torch.as_tensor(value, dtype=torch.float32)
+    except (TypeError, ValueError, RuntimeError):
+        t = None
+    if t is None or t.shape not in ((), (len(fields),)) or not torch.isfinite(t).all():
+        raise ValueError(
+            f"output_scaling {what} must be a finite number or {len(fields)} of them (one per "
+            f"field {fields}), got {value!r}"
+        )
+    return t.expand(len(fields)).clone()
+
+
+def _per_layer_dropout(dropout, n: int) -> list[float]:
+    rates = list(dropout) if isinstance(dropout, (list, tuple)) else [dropout] * n
+    if len(rates) != n or not all(
+        isinstance(p, (int, float)) and not isinstance(p, bool) and 0.0 <= p < 1.0 for p in rates
+    ):
+        raise ValueError(
+            f"dropout must be a probability in [0, 1), or a list of {n} of them (one per hidden "
+            f"layer), got {dropout!r}"
+        )
+    return rates
+
+
 class MLP(nn.Module):
     """A fully connected network from the problem's coordinates to its fields.
 
     Args:
-        problem: gives the input size (coordinates), output size (fields) and the bounds used
-            to scale each input to [-1, 1] (`input_scaling="minmax"`, the default; None: off).
+        problem: a `pinn.Problem` or `pinn.Supervised`; gives the input size (coordinates),
+            the output size (fields) and the statistics of the scalings.
         hidden: widths of the hidden layers, e.g. `[20] * 8`.
         activation: "tanh" (default), "sin", "sigmoid", "relu", "leaky_relu", "silu", "gelu",
             or any callable / module.
         init: "xavier_normal" (default), "xavier_uniform", "he_normal" or "he_uniform" for
-            the weights; biases start at zero.
+            the weights ("normal": naive N(0, 1), to show why the others exist); biases start
+            at zero.
+        input_scaling: "minmax" (default) maps the domain's bounds to [-1, 1]; "zscore"
+            subtracts the mean and divides by the std of the training points (for
+            data-driven problems); None: no scaling.
+        output_scaling: None (default); "zscore": the net predicts standardized targets and
+            scales them back by the targets' mean and std; or a pair (shift, scale) of
+            numbers or per-field sequences, giving `shift + scale * output`.
         output_transform: `g(x, u) -> u` applied last, for hard constraints
             (e.g. `lambda x, u: x * (1 - x) * u` makes u vanish at x = 0 and 1).
-        dropout: probability of dropping each hidden unit in training (0: none).
-        batch_norm: a BatchNorm1d after each hidden linear layer.
+        dropout: probability of dropping each hidden unit in training, one for all hidden
+            layers or a list with one per layer (0: none); off in evaluation (`net.eval()`).
+        batch_norm: a BatchNorm1d after each hidden linear layer: batch statistics in
+            training, running statistics in evaluation. Under batch norm a point's output
+            depends on the other points of its batch, and so do its derivatives.
     """
 
     def __init__(
@@ -87,8 +142,9 @@ class MLP(nn.Module):
         init: str = "xavier_normal",
         input_scaling: str | None = "minmax",
         output_transform: Callable | None = None,
-        dropout: float = 0.0,
+        dropout: float | Sequence[float] = 0.0,
         batch_norm: bool = False,
+        output_scaling: str | tuple | None = None,
     ):
         super().__init__()
         hidden = list(hidden)
@@ -100,24 +156,53 @@ class MLP(nn.Module):
             raise ValueError(f"unknown init {init!r}; valid: {', '.join(INITS)}")
         if input_scaling not in SCALINGS:
             raise ValueError(f"unknown input_scaling {input_scaling!r}; valid: {SCALINGS}")
-        if not (isinstance(dropout, (int, float)) and 0.0 <= dropout < 1.0):
-            raise ValueError(f"dropout must be a probability in [0, 1), got {dropout!r}")
+        if not (
+            output_scaling in (None, "zscore")
+            or (isinstance(output_scaling, (tuple, list)) and len(output_scaling) == 2)
+        ):
+            raise ValueError(
+                f"unknown output_scaling {output_scaling!r}; valid: None, 'zscore' or a pair "
+                "(shift, scale)"
+            )
+        rates = _per_layer_dropout(dropout, len(hidden))
         if output_transform is not None and not callable(output_transform):
             raise TypeError(
                 f"output_transform must be a callable g(x, u), got {output_transform!r}"
             )
         self.activation_name = activation if isinstance(activation, str) else None
         self.init, self.output_transform = init, output_transform
-        dims = [problem.domain.dim, *hidden, len(problem.fields)]
+        fields = len(problem.fields)
+        dims = [problem.domain.dim, *hidden, fields]
         self.linears = nn.ModuleList(nn.Linear(a, b) for a, b in zip(dims[:-1], dims[1:]))
         self.act = globals()["activation"](activation)
         self.norms = nn.ModuleList(nn.BatchNorm1d(h) for h in hidden) if batch_norm else None
-        self.dropout = nn.Dropout(dropout) if dropout > 0 else None
+        self.dropouts = (
+            nn.ModuleList(nn.Dropout(p) if p else nn.Identity() for p in rates)
+            if any(rates)
+            else None
+        )
+        stats = _statistics(problem) if "zscore" in (input_scaling, output_scaling) else None
         lo = torch.as_tensor(problem.domain.lo, dtype=torch.float32)
         hi = torch.as_tensor(problem.domain.hi, dtype=torch.float32)
-        scaled = input_scaling == "minmax"
-        self.register_buffer("shift", (hi + lo) / 2 if scaled else torch.zeros_like(lo))
-        self.register_buffer("scale", 2 / (hi - lo) if scaled else torch.ones_like(lo))
+        shift, scale = torch.zeros_like(lo), torch.ones_like(lo)
+        if input_scaling == "minmax":
+            shift, scale = (hi + lo) / 2, 2 / (hi - lo)
+        elif input_scaling == "zscore":
+            shift, scale = stats[0][0], 1 / stats[0][1]
+        self.register_buffer("shift", shift.float())
+        self.register_buffer("scale", scale.float())
+        self.output_scaled = output_scaling is not None
+        if output_scaling == "zscore":
+            if stats[1] is None:
+                raise ValueError(
+                    f"output_scaling='zscore' needs target values with one column per field "
+                    f"{problem.fields} (data); give a pair (shift, scale) instead"
+                )
+            out = stats[1]
+        else:
+            out = output_scaling or (0.0, 1.0)
+        self.register_buffer("out_shift", _per_field(out[0], problem.fields, "shift"))
+        self.register_buffer("out_scale", _per_field(out[1], problem.fields, "scale"))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -135,7 +220,9 @@ class MLP(nn.Module):
             if self.norms is not None:
                 h = self.norms[i](h)
             h = self.act(h)
-            if self.dropout is not None:
-                h = self.dropout(h)
+            if self.dropouts is not None:
+                h = self.dropouts[i](h)
         u = self.linears[-1](h)
+        if self.output_scaled:
+            u = self.out_shift + self.out_scale * u
         return u if self.output_transform is None else self.output_transform(x, u)

@@ -80,6 +80,12 @@ class Result:
         pred, values = self._pair(points, values)
         return {"l2": relative_l2(pred, values), "max": max_error(pred, values)}
 
+    def plot(self, kind: str = "solution", path=None, **options):
+        """A matplotlib Figure of the solution, the loss history or the unknowns (see pinn.plots)."""
+        from .plots import plot
+
+        return plot(self, kind, path, **options)
+
     def state(self) -> dict:
         """A copy of the trainable state (network and unknowns)."""
         return copy.deepcopy(

@@ -1,60 +1,366 @@
-"""Run directories: the resolved configuration, the history and the final metrics of a run."""
+"""Run directories: what a training run leaves behind, and `load` to get the model back.
+
+    RUN_DIR/config.json      the fully resolved configuration (rebuilds problem, net, stages)
+    RUN_DIR/history.csv      one row per logged step: step, stage, epoch, lr, losses, error, time
+    RUN_DIR/metrics.json     final errors, training time, steps/s per stage, peak memory, seed,
+                             device and the versions of python, torch and pinn
+    RUN_DIR/checkpoints/     last.pt and one file per finished stage (see `pinn.checkpoint`)
+    RUN_DIR/*.png            history.png, solution.png, unknowns.png (inverse problems)
+
+`start` trains into a new run directory, `resume` continues one, `load` reads one back.
+"""
 
 from __future__ import annotations
 
 import csv
+import importlib
+import inspect
 import json
-import os
 import platform
-import tempfile
+import sys
 import time
 from pathlib import Path
 
 import torch
 
+from . import checkpoint
+from .config import RUNTIME, config_to_recipe, recipe_to_config
+from .nets import MLP
+from .plots import save_plots
+from .problem import Unknowns
+from .progress import Progress, TensorBoard
+from .result import Result
+from .train.loop import resolve_device, train
+
+CONFIG, HISTORY, METRICS, CHECKPOINTS = "config.json", "history.csv", "metrics.json", "checkpoints"
+
 
 def default_run_dir(name: str) -> Path:
+    """runs/NAME-YYYYmmdd-HHMMSS under the current directory."""
     return Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
-def atomic_write(path: Path, write) -> None:
-    """Write through `write(file)` to a temporary file, then rename it over `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+def last_checkpoint(run_dir) -> Path:
+    return Path(run_dir) / CHECKPOINTS / checkpoint.LAST
+
+
+def encode(value):
+    """A config as JSON: a function becomes {"callable": "module:name"}, or None in its place
+    when it has no importable name (a lambda, a local function), with its repr."""
+    if isinstance(value, dict):
+        return {k: encode(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [encode(v) for v in value]
+    if callable(value):
+        module, name = getattr(value, "__module__", None), getattr(value, "__qualname__", "<")
+        importable = module not in (None, "__main__") and "<" not in name
+        return {"callable": f"{module}:{name}" if importable else None, "repr": repr(value)}
+    return value
+
+
+def decode(value, where: str = "config"):
+    """The inverse of `encode`: each {"callable": "module:name"} imported back."""
+    if isinstance(value, list):
+        return [decode(v, f"{where}.{i}") for i, v in enumerate(value)]
+    if not isinstance(value, dict):
+        return value
+    if set(value) != {"callable", "repr"}:
+        return {k: decode(v, f"{where}.{k}") for k, v in value.items()}
+    if value["callable"] is None:
+        raise ValueError(
+            f"{where} = {value['repr']} cannot be rebuilt from config.json (it has "
+            "no importable name); pass the net or problem in from Python"
+        )
+    module, _, name = value["callable"].partition(":")
+    found = importlib.import_module(module)
+    for part in name.split("."):
+        found = getattr(found, part)
+    return found
+
+
+def write_config(run_dir, config: dict) -> None:
+    checkpoint.atomic_write(
+        Path(run_dir) / CONFIG, lambda f: json.dump(encode(config), f, indent=2)
+    )
+
+
+def read_config(run_dir) -> dict:
+    """The config.json of `run_dir`; ValueError naming what is missing and the runs beside it."""
+    path = Path(run_dir) / CONFIG
+    if not Path(run_dir).is_dir():
+        parent = Path(run_dir).parent
+        runs = sorted(str(p.parent) for p in parent.glob(f"*/{CONFIG}")) if parent.is_dir() else []
+        valid = f"; runs there: {', '.join(runs)}" if runs else f", and no run in {parent}"
+        raise ValueError(f"no run directory {run_dir}{valid}")
     try:
-        with os.fdopen(fd, "w", newline="") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        raise ValueError(f"{run_dir} is not a run directory: cannot read {CONFIG} ({e})") from None
 
 
-def write_run(result, out, config: dict) -> Path:
-    """Write config.json, history.csv and metrics.json of `result` into the directory `out`."""
-    from . import __version__
+def write_history(run_dir, history: list[dict]) -> None:
+    keys = list(dict.fromkeys(k for record in history for k in record))
 
-    out = Path(out)
-    atomic_write(out / "config.json", lambda f: json.dump(config, f, indent=2, default=repr))
-    keys = list(dict.fromkeys(k for record in result.history for k in record))
-
-    def history(f):
+    def write(f):
         w = csv.DictWriter(f, fieldnames=keys)
         w.writeheader()
-        w.writerows(result.history)
+        w.writerows(history)
 
-    atomic_write(out / "history.csv", history)
-    metrics = {
-        "train_time": result.info.get("train_time"),
-        "unknowns": result.unknowns,
-        "device": str(result.device),
-        "dtype": str(result.dtype).removeprefix("torch."),
-        "versions": {"python": platform.python_version(), "torch": torch.__version__,
-                     "pinn": __version__},
+    checkpoint.atomic_write(Path(run_dir) / HISTORY, write)
+
+
+def peak_memory(device: torch.device) -> dict:
+    """Peak CUDA memory allocated by torch, or the process's peak resident set size on a CPU."""
+    if device.type == "cuda":
+        return {
+            "peak_memory_mb": torch.cuda.max_memory_allocated(device) / 2**20,
+            "peak_memory_of": "cuda allocated",
+        }
+    if sys.platform == "win32":
+        return {}
+    import resource
+
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
+    return {
+        "peak_memory_mb": rss / (2**20 if sys.platform == "darwin" else 2**10),
+        "peak_memory_of": "process resident set",
     }
+
+
+def stage_speeds(history: list[dict]) -> list[dict]:
+    """Steps and steps/s of each stage, from the time of its last history record."""
+    last = {}
+    for record in history:
+        last[record["stage_index"]] = record
+    speeds, step, t = [], 0, 0.0
+    for _, record in sorted(last.items()):
+        steps, seconds = record["step"] - step, record["time"] - t
+        speeds.append(
+            {
+                "stage": record["stage"],
+                "steps": steps,
+                "steps_per_s": steps / seconds if seconds > 0 else None,
+            }
+        )
+        step, t = record["step"], record["time"]
+    return speeds
+
+
+def metrics(result, seed: int) -> dict:
+    """The summary of a finished run that metrics.json holds."""
+    from . import __version__
+
+    out = {}
     if result.problem.exact is not None:
-        metrics["errors"] = result.errors()
-    atomic_write(out / "metrics.json", lambda f: json.dump(metrics, f, indent=2))
+        errors = result.errors()
+        out.update(error=errors["l2"], max_error=errors["max"])
+    out.update(
+        unknowns=result.unknowns,
+        train_time=result.info.get("train_time"),
+        stages=stage_speeds(result.history),
+        **peak_memory(result.device),
+        seed=seed,
+        device=str(result.device),
+        dtype=str(result.dtype).removeprefix("torch."),
+        versions={
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "pinn": __version__,
+        },
+    )
     return out
+
+
+def write_results(result, run_dir, seed: int) -> dict:
+    """Write history.csv, metrics.json and the plots of a finished run; return the metrics."""
+    write_history(run_dir, result.history)
+    summary = metrics(result, seed)
+    checkpoint.atomic_write(Path(run_dir) / METRICS, lambda f: json.dump(summary, f, indent=2))
+    save_plots(result, run_dir)
+    return summary
+
+
+# -- configuration ------------------------------------------------------------------------------
+
+
+def _json_defaults(fn, skip) -> dict:
+    """The keyword defaults of `fn` that JSON can hold (tuples as lists)."""
+    out = {}
+    for p in inspect.signature(fn).parameters.values():
+        value = list(p.default) if isinstance(p.default, tuple) else p.default
+        if (
+            p.name not in skip
+            and p.default is not p.empty
+            and (value is None or isinstance(value, (bool, int, float, str, list)))
+        ):
+            out[p.name] = value
+    return out
+
+
+def resolve(config: dict, problem_fn=None) -> dict:
+    """`config` with every default filled in: of `pinn.train`, of `pinn.MLP`, and of
+    `problem_fn` (the problem's `problem()`) in the "problem" section when given."""
+    out = {**_json_defaults(train, ("problem", "net", "stages", *RUNTIME)), **config}
+    out["net"] = {**_json_defaults(MLP.__init__, ("self", "problem")), **config.get("net", {})}
+    if problem_fn is not None:
+        out["problem"] = {**_json_defaults(problem_fn, ()), **config.get("problem", {})}
+    return out
+
+
+def build_problem(config: dict):
+    """The problem of a run from its config: `problem(**config["problem"])` of the module that
+    `config["run"]["module"]` names."""
+    module = config.get("run", {}).get("module")
+    if module is None:
+        raise ValueError("the run's config names no problem module; pass problem= to load it")
+    return importlib.import_module(module).problem(**config.get("problem", {}))
+
+
+# -- training into a run directory --------------------------------------------------------------
+def start(
+    problem,
+    recipe: dict,
+    run_dir,
+    *,
+    module: str | None = None,
+    every: int = 1000,
+    quiet: bool = False,
+    tensorboard: bool = False,
+) -> Result:
+    """Train `problem` with `recipe` (`{"net": ..., "stages": [...], **train options}`) and
+    write the run directory `run_dir`: config, checkpoints every `every` steps, history,
+    metrics and plots.
+
+    `module` names an importable module whose `problem(**recipe["problem"])` rebuilds the
+    problem (so `pinn.load` and `pinn resume` need no `problem=`). `quiet`: no progress;
+    `tensorboard`: also log to TensorBoard in RUN_DIR/tensorboard.
+    """
+    run_dir = Path(run_dir)
+    if (run_dir / CONFIG).exists():
+        raise ValueError(
+            f"{run_dir} already holds a run; choose another directory, or "
+            f"continue it with `pinn resume {run_dir}`"
+        )
+    config = resolve(recipe_to_config(recipe))
+    return _train(
+        problem,
+        {"run": {"module": module, "every": every}, **config},
+        run_dir,
+        None,
+        quiet,
+        tensorboard,
+    )
+
+
+def resume(run_dir, problem=None, *, quiet: bool = False, tensorboard: bool = False) -> Result:
+    """Continue the run in `run_dir` from its last checkpoint, exactly as if never stopped."""
+    config = read_config(run_dir)
+    state = checkpoint.load(last_checkpoint(run_dir))
+    problem = build_problem(config) if problem is None else problem
+    return _train(problem, config, Path(run_dir), state, quiet, tensorboard)
+
+
+def _train(problem, config, run_dir, state, quiet, tensorboard) -> Result:
+    """Train from `config` (with its "run" section) into `run_dir`, from `state` if given;
+    everything is checked before config.json of a new run is written."""
+    options = config_to_recipe(decode({k: v for k, v in config.items() if k != "run"}))
+    net, stages = MLP(problem, **options.pop("net")), options.pop("stages")
+    options.pop("problem", None)
+    saver = checkpoint.Checkpoints(run_dir / CHECKPOINTS, config["run"]["every"])
+    hooks = ([] if quiet else [Progress(stages)]) + (
+        [TensorBoard(run_dir / "tensorboard")] if tensorboard else []
+    )
+    if state is None:
+        write_config(run_dir, config)
+
+    def on_step(info):
+        for h in hooks:
+            h.on_step(info)
+
+    def on_stage_end(*args):
+        for h in hooks:
+            h.on_stage_end(*args)
+
+    try:
+        with saver.deferred_interrupt():
+            result = train(
+                problem,
+                net,
+                stages,
+                **options,
+                checkpoints=saver,
+                resume=state,
+                on_step=on_step,
+                on_stage_end=on_stage_end,
+            )
+    except KeyboardInterrupt:
+        if last_checkpoint(run_dir).exists():
+            write_history(run_dir, checkpoint.load(last_checkpoint(run_dir))["history"])
+        raise
+    finally:
+        for h in hooks:
+            h.close()
+    write_results(result, run_dir, config["seed"])
+    return result
+
+
+def report(run_dir, result) -> str:
+    """A few lines on a run: finished or where it stopped, errors, unknowns, stage speeds."""
+    config, run_dir = read_config(run_dir), Path(run_dir)
+    state = checkpoint.load(last_checkpoint(run_dir))
+    total = sum(stage["steps"] for stage in config["stages"])
+    lines = [
+        f"{run_dir}: "
+        + (
+            "finished"
+            if state["stage"] == len(config["stages"])
+            else f"stopped at step {state['step']} of {total}; `pinn resume {run_dir}` continues it"
+        )
+    ]
+    if result.problem.exact is not None:
+        errors = result.errors()
+        lines.append(f"  relative L2 error {errors['l2']:.3e}, max error {errors['max']:.3e}")
+    if result.unknowns:
+        lines.append(
+            "  unknowns: " + ", ".join(f"{k} = {v:.6g}" for k, v in result.unknowns.items())
+        )
+    for s in stage_speeds(result.history):
+        speed = f", {s['steps_per_s']:.1f} steps/s" if s["steps_per_s"] else ""
+        lines.append(f"  {s['stage']}: {s['steps']} steps{speed}")
+    if (run_dir / METRICS).is_file():
+        m = json.loads((run_dir / METRICS).read_text())
+        memory = f", peak memory {m['peak_memory_mb']:.0f} MB" if "peak_memory_mb" in m else ""
+        lines.append(
+            f"  {m['train_time']:.1f} s on {m['device']} ({m['dtype']}){memory}, seed {m['seed']}"
+        )
+    return "\n".join(lines)
+
+
+# -- reading a run back ---------------------------------------------------------------------------
+def load(run_dir, problem=None, net=None, device="auto") -> Result:
+    """The trained (or, if interrupted, latest checkpointed) model of a run directory.
+
+    The problem is rebuilt from config.json when the run names its module (runs of
+    `pinn run`); otherwise pass `problem=`. The net is `pinn.MLP(problem, **config["net"])`
+    unless `net=` gives an untrained one of the same shape (e.g. with an output transform).
+    """
+    config = read_config(run_dir)
+    state = checkpoint.load(last_checkpoint(run_dir))
+    problem = build_problem(config) if problem is None else problem
+    net = MLP(problem, **decode(config["net"], "net")) if net is None else net
+    unknowns = Unknowns(problem.unknowns)
+    device, dtype = resolve_device(device), getattr(torch, state["dtype"])
+    net.to(device=device, dtype=dtype)
+    unknowns.to(device=device, dtype=dtype)
+    net.load_state_dict(state["model"]["net"])
+    unknowns.load_state_dict(state["model"]["unknowns"])
+    return Result(
+        problem,
+        net,
+        unknowns,
+        device=device,
+        dtype=dtype,
+        n_eval=state["n_eval"],
+        history=state["history"],
+        info=state["info"],
+    )

@@ -30,8 +30,11 @@ def test_rectangle_boundary_points_normals_and_allocation():
     x, n = d.boundary().sample(600, "uniform", 0)
     assert x.shape == n.shape == (600, 2)
     np.testing.assert_allclose(np.linalg.norm(n, axis=1), 1.0)
-    on_face = np.isclose(x[:, 0], 0) | np.isclose(x[:, 0], 2) | np.isclose(x[:, 1], 0) | np.isclose(
-        x[:, 1], 1
+    on_face = (
+        np.isclose(x[:, 0], 0)
+        | np.isclose(x[:, 0], 2)
+        | np.isclose(x[:, 1], 0)
+        | np.isclose(x[:, 1], 1)
     )
     assert on_face.all()
     # outward: moving along the normal leaves the domain
@@ -48,8 +51,9 @@ def test_boundary_of_one_coordinate_and_space_time_product():
     np.testing.assert_array_equal(n[:, 1], 0)
     np.testing.assert_array_equal(n[:, 0], np.sign(x[:, 0]))
     assert x[:, 1].min() >= 0 and x[:, 1].max() <= 1 and x[:, 1].std() > 0.2
-    assert np.array_equal(d.boundary().sample(50, "uniform", 0)[0], d.boundary("x").sample(
-        50, "uniform", 0)[0])
+    assert np.array_equal(
+        d.boundary().sample(50, "uniform", 0)[0], d.boundary("x").sample(50, "uniform", 0)[0]
+    )
 
 
 def test_initial_slice():

@@ -32,8 +32,16 @@ def test_adam_then_lbfgs_reaches_small_error_and_honours_steps():
     assert r.history[-1]["error"] == pytest.approx(r.error())
     first_lbfgs = r.history[6]
     assert first_lbfgs["loss"] < r.history[5]["loss"]  # L-BFGS improves on Adam
-    assert set(r.history[0]) >= {"step", "stage", "lr", "loss", "loss_pde", "loss_dirichlet",
-                                 "error", "time"}
+    assert set(r.history[0]) >= {
+        "step",
+        "stage",
+        "lr",
+        "loss",
+        "loss_pde",
+        "loss_dirichlet",
+        "error",
+        "time",
+    }
 
 
 def test_same_seed_same_parameters_and_different_seed_differs():

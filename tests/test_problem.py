@@ -56,10 +56,21 @@ def test_every_condition_kind_on_a_space_time_problem():
         pinn.residual(lambda f: f.u_t + f.u, n=16),
         pinn.dirichlet(lambda x: -torch.exp(-x[:, 1:2]), on=lambda x: x[:, 0] > 0.5, n=8),
     ]
-    p = pinn.Problem(SPACE_TIME, pde=lambda f: f.u_t - f.u_xx / math.pi**2, conditions=conditions,
-                     n_pde=64)
-    assert p.terms == ("pde", "initial", "initial_2", "dirichlet", "neumann", "robin", "periodic",
-                       "data", "residual", "dirichlet_2")
+    p = pinn.Problem(
+        SPACE_TIME, pde=lambda f: f.u_t - f.u_xx / math.pi**2, conditions=conditions, n_pde=64
+    )
+    assert p.terms == (
+        "pde",
+        "initial",
+        "initial_2",
+        "dirichlet",
+        "neumann",
+        "robin",
+        "periodic",
+        "data",
+        "residual",
+        "dirichlet_2",
+    )
     losses = p.losses(Exact(u), p.sample(dtype=torch.float64))
     assert max(losses.values()) < 1e-25, losses
     # the predicate kept only x = +1
@@ -74,10 +85,14 @@ def test_several_fields_and_inverse_parameters():
     def system(f, p):
         return [f.u_t - p.a * f.v, f.v_t + f.u]
 
-    p = pinn.Problem(pinn.Time(0, 1), fields=("u", "v"), pde=system,
-                     conditions=[pinn.initial(1.0, field="u"),
-                                 pinn.initial(0.0, field="v")],
-                     unknowns={"a": 1.0}, n_pde=16)
+    p = pinn.Problem(
+        pinn.Time(0, 1),
+        fields=("u", "v"),
+        pde=system,
+        conditions=[pinn.initial(1.0, field="u"), pinn.initial(0.0, field="v")],
+        unknowns={"a": 1.0},
+        n_pde=16,
+    )
     u = Exact(lambda t: torch.cat([torch.cos(t), -torch.sin(t)], dim=1))
     losses = p.losses(u, p.sample(dtype=torch.float64), pinn.Unknowns({"a": 1.0}).double())
     assert max(losses.values()) < 1e-25
@@ -101,7 +116,11 @@ def test_pde_given_as_dict_names_its_terms():
         ({"pde": lambda f, p: p.k * f.u}, ValueError, "unknown parameter 'k'"),
         ({"pde": lambda f: f.u / 0 * 0}, ValueError, "not finite at initialization"),
         ({"pde": "u_xx"}, TypeError, "pde must be a callable"),
-        ({"exact": lambda x: x.repeat(1, 2)}, ValueError, r"exact solution returned shape \(\d+, 2\)"),
+        (
+            {"exact": lambda x: x.repeat(1, 2)},
+            ValueError,
+            r"exact solution returned shape \(\d+, 2\)",
+        ),
         ({"exact": lambda x: x / 0}, ValueError, "NaN or Inf"),
         ({"n_pde": 0}, ValueError, "n_pde must be a positive integer"),
         ({"n_pde": -5}, ValueError, "n_pde must be a positive integer"),

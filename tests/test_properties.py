@@ -62,8 +62,9 @@ def test_boundary_points_have_unit_outward_normals(domain, method, n, seed):
 
 @settings(max_examples=30, deadline=None)
 @given(
-    st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3), st.floats(-3, 3)), min_size=1,
-             max_size=6),
+    st.lists(
+        st.tuples(st.integers(0, 3), st.integers(0, 3), st.floats(-3, 3)), min_size=1, max_size=6
+    ),
     st.lists(st.sampled_from([0, 1]), min_size=0, max_size=3),
 )
 def test_derivatives_of_random_polynomials_are_exact(terms, order):
@@ -79,7 +80,11 @@ def test_derivatives_of_random_polynomials_are_exact(terms, order):
         return math.prod(range(p - k + 1, p + 1)) if k <= p else 0
 
     want = sum(
-        c * falling(a, nx) * falling(b, ny) * x[:, 0:1] ** max(a - nx, 0) * x[:, 1:2] ** max(b - ny, 0)
+        c
+        * falling(a, nx)
+        * falling(b, ny)
+        * x[:, 0:1] ** max(a - nx, 0)
+        * x[:, 1:2] ** max(b - ny, 0)
         for a, b, c in terms
     )
     torch.testing.assert_close(got.detach(), want + 0 * got.detach(), atol=1e-9, rtol=1e-9)

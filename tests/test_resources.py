@@ -8,8 +8,12 @@ from pinn.resources import available_memory, check_fits, step_memory
 
 
 def problem(n_pde):
-    return pinn.Problem(pinn.Interval("x", 0, 1) * pinn.Time(0, 1),
-                        pde=lambda f: f.u_t - f.u_xx, conditions=[pinn.initial(0.0)], n_pde=n_pde)
+    return pinn.Problem(
+        pinn.Interval("x", 0, 1) * pinn.Time(0, 1),
+        pde=lambda f: f.u_t - f.u_xx,
+        conditions=[pinn.initial(0.0)],
+        n_pde=n_pde,
+    )
 
 
 def test_estimate_grows_with_points_and_derivatives():

@@ -1,8 +1,18 @@
-"""Training: stages (optimizers), schedules and the loop that runs them."""
+"""Training: stages (optimizers), schedules, batching, early stopping and the loop that runs them."""
 
 from .loop import train
-from .schedules import CosineDecay, CyclicLR, ExponentialDecay, PowerDecay, StepDecay
-from .stages import LBFGS, SGD, Adagrad, Adam, AdamW, RMSprop, Stage
+from .schedules import (
+    Constant,
+    CosineDecay,
+    CyclicLR,
+    ExponentialDecay,
+    PowerDecay,
+    ReduceOnPlateau,
+    Schedule,
+    StepDecay,
+)
+from .stages import LBFGS, SGD, Adagrad, Adam, AdamW, RMSprop, Stage, TorchOptimizer
+from .stopping import EarlyStopping
 
 __all__ = [
     "train",
@@ -13,9 +23,14 @@ __all__ = [
     "Adagrad",
     "RMSprop",
     "LBFGS",
+    "TorchOptimizer",
+    "Schedule",
+    "Constant",
     "ExponentialDecay",
     "StepDecay",
     "PowerDecay",
     "CyclicLR",
     "CosineDecay",
+    "ReduceOnPlateau",
+    "EarlyStopping",
 ]

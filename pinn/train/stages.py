@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, ClassVar
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import ClassVar
 
 import torch
 
-from .schedules import SCHEDULES, _positive
+from .schedules import SCHEDULES, Schedule, _fraction, _positive
+
+
+def _nonnegative(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+        raise ValueError(f"{name} must be a number >= 0, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -16,19 +22,23 @@ class Stage:
 
     steps: int = 1000
     lr: float = 1e-3
-    decay: Any = None
+    decay: Schedule | None = None
 
     optimizer: ClassVar[type[torch.optim.Optimizer]]
     name: ClassVar[str]
 
     def __post_init__(self):
-        _positive(f"{type(self).__name__}: steps", self.steps, integer=True)
-        _positive(f"{type(self).__name__}: lr", self.lr)
-        if self.decay is not None and not hasattr(self.decay, "scheduler"):
+        _positive(f"{self.label}: steps", self.steps, integer=True)
+        _positive(f"{self.label}: lr", self.lr)
+        if self.decay is not None and not isinstance(self.decay, Schedule):
             raise TypeError(
-                f"{type(self).__name__}: decay must be a schedule such as "
+                f"{self.label}: decay must be a schedule such as "
                 f"{', '.join(s.__name__ for s in SCHEDULES)}, got {self.decay!r}"
             )
+
+    @property
+    def label(self) -> str:
+        return type(self).__name__
 
     def options(self) -> dict:
         """Keyword arguments of the torch optimizer besides `lr`."""
@@ -40,18 +50,33 @@ class Stage:
 
 @dataclass(frozen=True)
 class Adam(Stage):
+    """torch.optim.Adam; `weight_decay` is the coupled (L2-in-the-gradient) kind."""
+
     betas: tuple[float, float] = (0.9, 0.999)
     eps: float = 1e-8
     weight_decay: float = 0.0
     optimizer = torch.optim.Adam
     name = "adam"
 
+    def __post_init__(self):
+        super().__post_init__()
+        if not (isinstance(self.betas, (tuple, list)) and len(self.betas) == 2):
+            raise ValueError(
+                f"{self.label}: betas must be a pair (beta1, beta2), got {self.betas!r}"
+            )
+        for b in self.betas:
+            _fraction(f"{self.label}: each of betas", b)
+        _positive(f"{self.label}: eps", self.eps)
+        _nonnegative(f"{self.label}: weight_decay", self.weight_decay)
+
     def options(self):
-        return {"betas": self.betas, "eps": self.eps, "weight_decay": self.weight_decay}
+        return {"betas": tuple(self.betas), "eps": self.eps, "weight_decay": self.weight_decay}
 
 
 @dataclass(frozen=True)
 class AdamW(Adam):
+    """torch.optim.AdamW: decoupled weight decay, w <- w - lr * weight_decay * w each step."""
+
     weight_decay: float = 1e-2
     optimizer = torch.optim.AdamW
     name = "adamw"
@@ -59,11 +84,21 @@ class AdamW(Adam):
 
 @dataclass(frozen=True)
 class SGD(Stage):
+    """torch.optim.SGD; `momentum` > 0 gives the heavy ball, `nesterov` its Nesterov form."""
+
     lr: float = 1e-2
     momentum: float = 0.0
     nesterov: bool = False
     optimizer = torch.optim.SGD
     name = "sgd"
+
+    def __post_init__(self):
+        super().__post_init__()
+        _fraction(f"{self.label}: momentum", self.momentum)
+        if not isinstance(self.nesterov, bool):
+            raise ValueError(f"{self.label}: nesterov must be True or False, got {self.nesterov!r}")
+        if self.nesterov and self.momentum == 0:
+            raise ValueError(f"{self.label}: nesterov=True needs momentum > 0, got momentum=0")
 
     def options(self):
         return {"momentum": self.momentum, "nesterov": self.nesterov}
@@ -71,20 +106,39 @@ class SGD(Stage):
 
 @dataclass(frozen=True)
 class Adagrad(Stage):
+    """torch.optim.Adagrad: each step divided by the root of the summed squared gradients."""
+
     lr: float = 1e-2
+    eps: float = 1e-10
     optimizer = torch.optim.Adagrad
     name = "adagrad"
+
+    def __post_init__(self):
+        super().__post_init__()
+        _positive(f"{self.label}: eps", self.eps)
+
+    def options(self):
+        return {"eps": self.eps}
 
 
 @dataclass(frozen=True)
 class RMSprop(Stage):
+    """torch.optim.RMSprop: squared gradients averaged with decay `alpha`."""
+
     alpha: float = 0.99
+    eps: float = 1e-8
     momentum: float = 0.0
     optimizer = torch.optim.RMSprop
     name = "rmsprop"
 
+    def __post_init__(self):
+        super().__post_init__()
+        _fraction(f"{self.label}: alpha", self.alpha)
+        _positive(f"{self.label}: eps", self.eps)
+        _fraction(f"{self.label}: momentum", self.momentum)
+
     def options(self):
-        return {"alpha": self.alpha, "momentum": self.momentum}
+        return {"alpha": self.alpha, "eps": self.eps, "momentum": self.momentum}
 
 
 @dataclass(frozen=True)
@@ -93,6 +147,7 @@ class LBFGS(Stage):
 
     torch's own stopping tests (tolerance_grad, tolerance_change) are disabled so that the
     stage runs all its iterations; it ends early only when no descent direction is left.
+    It always runs full batch (on all the points), whatever the trainer's `batch_size`.
     """
 
     lr: float = 1.0
@@ -103,6 +158,7 @@ class LBFGS(Stage):
 
     def __post_init__(self):
         super().__post_init__()
+        _positive(f"{self.label}: history_size", self.history_size, integer=True)
         if self.line_search not in ("strong_wolfe", None):
             raise ValueError(
                 f"LBFGS: line_search must be 'strong_wolfe' or None, got {self.line_search!r}"
@@ -117,3 +173,40 @@ class LBFGS(Stage):
             "max_iter": 1,
             "max_eval": 10**9,
         }
+
+
+@dataclass(frozen=True, kw_only=True)
+class TorchOptimizer(Stage):
+    """Any first-order `torch.optim.Optimizer` class with its keyword arguments, e.g.
+    `TorchOptimizer(optim=torch.optim.NAdam, steps=500, lr=1e-3, kwargs={"momentum_decay": 4e-3})`.
+    """
+
+    optim: type[torch.optim.Optimizer] | None = None
+    kwargs: Mapping = field(default_factory=dict)
+
+    def __post_init__(self):
+        super().__post_init__()
+        if not (isinstance(self.optim, type) and issubclass(self.optim, torch.optim.Optimizer)):
+            raise TypeError(
+                f"TorchOptimizer: optim must be a torch.optim.Optimizer class such as "
+                f"torch.optim.NAdam, got {self.optim!r}"
+            )
+        if issubclass(self.optim, torch.optim.LBFGS):
+            raise ValueError("TorchOptimizer: use pinn.LBFGS for torch.optim.LBFGS")
+        if not isinstance(self.kwargs, Mapping):
+            raise TypeError(f"{self.label}: kwargs must be a dict, got {self.kwargs!r}")
+
+    @property
+    def label(self) -> str:
+        return f"TorchOptimizer({getattr(self.optim, '__name__', self.optim)})"
+
+    @property
+    def name(self) -> str:
+        return self.optim.__name__
+
+    @property
+    def optimizer(self) -> type[torch.optim.Optimizer]:
+        return self.optim
+
+    def options(self):
+        return dict(self.kwargs)

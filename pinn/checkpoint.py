@@ -1,0 +1,171 @@
+"""Checkpoints: everything a run needs to continue exactly where it stopped.
+
+A checkpoint is one `torch.save` file of plain data: the network and unknowns, the optimizer
+and scheduler state of the stage in progress, the RNG states, the stage and step counters,
+the mini-batch sampler and the history so far. Plain data means `torch.load(weights_only=True)`
+reads it safely and a problem's lambdas never need pickling (the run's config.json rebuilds
+the problem). Files are written atomically (a temporary file, then a rename), and a model
+with NaN/Inf is never written, so a crash or a diverging run leaves the last good checkpoint.
+
+Layout in a run directory: `checkpoints/last.pt` (every `every` steps and at each stage
+end; `pinn resume` continues from it) and `checkpoints/stage-K-NAME.pt` (kept, one per stage).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import tempfile
+import threading
+import warnings
+from pathlib import Path
+
+import torch
+
+FORMAT = 1
+KEYS = (
+    "format",
+    "step",
+    "stage",
+    "stage_step",
+    "model",
+    "optimizer",
+    "scheduler",
+    "rng",
+    "batches",
+    "run",
+    "history",
+    "info",
+    "dtype",
+    "n_eval",
+)
+LAST = "last.pt"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that is missing, unreadable or not a pinn checkpoint."""
+
+
+def atomic_write(path: Path, write, binary: bool = False) -> None:
+    """Write through `write(file)` to a temporary file beside `path`, then rename it over."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"newline": ""})) as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def rng_state() -> dict:
+    """The global torch RNG states (CPU, and CUDA when in use): dropout and init draw on them."""
+    cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else []
+    return {"torch": torch.get_rng_state(), "cuda": cuda}
+
+
+def set_rng_state(state: dict) -> None:
+    torch.set_rng_state(state["torch"])
+    if state["cuda"]:
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def _finite(model: dict) -> bool:
+    return all(
+        torch.isfinite(t).all()
+        for part in model.values()
+        for t in part.values()
+        if t.is_floating_point()
+    )
+
+
+def save(path, state: dict) -> bool:
+    """Write `state` (the KEYS) to `path` atomically; False, writing nothing, if not finite."""
+    missing = set(KEYS) - set(state)
+    if missing:
+        raise ValueError(f"checkpoint state lacks {sorted(missing)}")
+    if not _finite(state["model"]):
+        warnings.warn(
+            f"not writing {path}: the model has NaN/Inf; the last good checkpoint stays",
+            stacklevel=2,
+        )
+        return False
+    atomic_write(path, lambda f: torch.save(state, f), binary=True)
+    return True
+
+
+def load(path, map_location="cpu") -> dict:
+    """Read and check a checkpoint; CheckpointError naming the file and what is wrong."""
+    path = Path(path)
+    others = sorted(p.name for p in path.parent.glob("*.pt") if p != path)
+    choices = f"; other checkpoints there: {', '.join(others)}" if others else ""
+    if not path.is_file():
+        raise CheckpointError(f"no checkpoint {path}{choices}")
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as e:  # torch raises several kinds for truncated or foreign files
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise CheckpointError(f"checkpoint {path} is corrupted ({reason}){choices}") from None
+    if not isinstance(state, dict) or set(KEYS) - set(state):
+        raise CheckpointError(f"{path} is not a pinn checkpoint{choices}")
+    if state["format"] != FORMAT:
+        raise CheckpointError(
+            f"{path} has checkpoint format {state['format']}; this pinn reads format {FORMAT}"
+        )
+    return state
+
+
+class Checkpoints:
+    """The trainer's checkpoint writer for one run: `directory/last.pt` every `every` steps
+    and at each stage end, `directory/stage-K-NAME.pt` at the end of stage K.
+
+    Inside `deferred_interrupt()`, Ctrl-C (SIGINT) writes a checkpoint at the next step and
+    then raises KeyboardInterrupt, so an interrupted run resumes exactly; a second Ctrl-C
+    interrupts at once.
+    """
+
+    def __init__(self, directory, every: int = 1000):
+        if isinstance(every, bool) or not isinstance(every, int) or every <= 0:
+            raise ValueError(
+                f"checkpoint interval must be a positive number of steps, got {every!r}"
+            )
+        self.directory, self.every = Path(directory), every
+        self.saved_at: int | None = None  # the step of the last checkpoint written
+        self.interrupted = False
+
+    def due(self, step: int) -> bool:
+        """Whether the trainer should `save` after `step` (no host sync: plain integers)."""
+        if self.saved_at is None:
+            self.saved_at = step - step % self.every
+        return self.interrupted or step - self.saved_at >= self.every
+
+    def save(self, state: dict, stage_end: str | None = None) -> None:
+        """Write `state` as last.pt (and as `stage_end`.pt); then honour a pending Ctrl-C."""
+        if save(self.directory / LAST, state) and stage_end is not None:
+            save(self.directory / f"{stage_end}.pt", state)
+        self.saved_at = state["step"]
+        if self.interrupted:
+            raise KeyboardInterrupt(f"at step {state['step']}")
+
+    @contextlib.contextmanager
+    def deferred_interrupt(self):
+        """Turn Ctrl-C into a checkpoint at the next step (main thread only; else a no-op)."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def handler(signum, frame):
+            if self.interrupted:
+                raise KeyboardInterrupt
+            self.interrupted = True
+
+        previous = signal.signal(signal.SIGINT, handler)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)

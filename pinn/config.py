@@ -1,0 +1,332 @@
+"""Recipes as plain JSON configs, and `--set key=value` overrides on them.
+
+A recipe holds objects (`{"net": {...}, "stages": [pinn.Adam(...), ...], "l2": ...}`); its
+config holds the same settings as JSON values, each stage and schedule a dict with a "type":
+`{"type": "adam", "steps": 2000, "lr": 0.001, "decay": {"type": "exponential", ...}}`. A
+"problem" section, when present, holds the keyword arguments of the problem's `problem()` and
+passes through unchanged. The syntax of overrides is documented in docs/training.md.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import inspect
+import json
+
+import torch
+
+from .nets import MLP
+from .train import loop
+from .train.schedules import SCHEDULES, Schedule
+from .train.stages import LBFGS, SGD, Adagrad, Adam, AdamW, RMSprop, Stage, TorchOptimizer
+from .train.stopping import EarlyStopping
+
+STAGES = {cls.name: cls for cls in (Adam, AdamW, SGD, Adagrad, RMSprop, LBFGS)}
+SCHEDULE_TYPES = {cls.name: cls for cls in SCHEDULES}
+RUNTIME = ("verbose", "on_step", "on_stage_end", "checkpoints", "resume")  # train args, no settings
+ANY = "any"
+
+
+# -- recipe <-> config --------------------------------------------------------------------------
+def recipe_to_config(recipe: dict) -> dict:
+    """The recipe as JSON values: stages, schedules and early stopping become dicts with their
+    every field, tuples become lists. Callables (an output transform, say) are kept as they are.
+    """
+    return {key: _to_json(value) for key, value in recipe.items()}
+
+
+def config_to_recipe(config: dict) -> dict:
+    """The inverse of `recipe_to_config`: stage, schedule and early-stopping dicts become objects.
+
+    Raises ValueError naming the offending key and the valid keys or types.
+    """
+    if not isinstance(config, dict):
+        raise ValueError(f"a config must be a dict, got {type(config).__name__}")
+    _check_keys(config, _top_keys(), "config")
+    recipe = dict(config)
+    if "net" in config:
+        if not isinstance(config["net"], dict):
+            raise ValueError(f"net must be a dict of pinn.MLP arguments, got {config['net']!r}")
+        _check_keys(config["net"], _signature(MLP.__init__, skip=("self", "problem")), "net")
+    if "stages" in config:
+        stages = config["stages"]
+        if not isinstance(stages, list) or not stages:
+            raise ValueError(f"stages must be a non-empty list of stage dicts, got {stages!r}")
+        recipe["stages"] = [_stage(d, f"stages.{i}") for i, d in enumerate(stages)]
+    if config.get("early_stopping") is not None:
+        recipe["early_stopping"] = _build(EarlyStopping, config["early_stopping"], "early_stopping")
+    return recipe
+
+
+def _to_json(value):
+    if isinstance(value, Stage):
+        if isinstance(value, TorchOptimizer):
+            if getattr(torch.optim, value.name, None) is not value.optim:
+                raise ValueError(
+                    f"{value.label}: only torch.optim classes can be written to a config"
+                )
+            return {"type": value.name, **_fields_json(value, skip=("optim",))}
+        return {"type": value.name, **_fields_json(value)}
+    if isinstance(value, Schedule):
+        return {"type": value.name, **_fields_json(value)}
+    if isinstance(value, EarlyStopping):
+        return _fields_json(value)
+    if isinstance(value, (list, tuple)):
+        return [_to_json(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _to_json(v) for k, v in value.items()}
+    return value
+
+
+def _fields_json(obj, skip=()) -> dict:
+    return {
+        f.name: _to_json(getattr(obj, f.name))
+        for f in dataclasses.fields(obj)
+        if f.name not in skip
+    }
+
+
+def _stage_class(kind, where):
+    if kind in STAGES:
+        return STAGES[kind]
+    optim = getattr(torch.optim, kind, None) if isinstance(kind, str) else None
+    if isinstance(optim, type) and issubclass(optim, torch.optim.Optimizer):
+        return TorchOptimizer
+    raise ValueError(
+        f"{where}: unknown optimizer type {kind!r}; valid: {', '.join(STAGES)}, or the name of "
+        f"a torch.optim class such as NAdam"
+    )
+
+
+def _stage(d, where) -> Stage:
+    if not isinstance(d, dict):
+        raise ValueError(f"{where}: a stage must be a dict with a 'type', got {d!r}")
+    d = dict(d)
+    kind = d.pop("type", None)
+    cls = _stage_class(kind, where)
+    if d.get("decay") is not None:
+        d["decay"] = _schedule(d["decay"], f"{where}.decay")
+    fixed = {"optim": getattr(torch.optim, kind)} if cls is TorchOptimizer else {}
+    return _build(cls, d, where, kind, **fixed)
+
+
+def _schedule_class(kind, where):
+    if kind not in SCHEDULE_TYPES:
+        raise ValueError(
+            f"{where}: unknown schedule type {kind!r}; valid: {', '.join(SCHEDULE_TYPES)}"
+        )
+    return SCHEDULE_TYPES[kind]
+
+
+def _schedule(d, where) -> Schedule:
+    if not isinstance(d, dict):
+        raise ValueError(f"{where}: a schedule must be a dict with a 'type', got {d!r}")
+    d = dict(d)
+    kind = d.pop("type", None)
+    return _build(_schedule_class(kind, where), d, where, kind)
+
+
+def _build(cls, d: dict, where: str, kind: str | None = None, **fixed):
+    """`cls(**d, **fixed)`, lists turned back into tuples where the field's default is one."""
+    if not isinstance(d, dict):
+        raise ValueError(f"{where} must be a dict, got {d!r}")
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in fixed}
+    _check_keys(d, {*fields, *(["type"] if kind else [])}, where, kind)
+    args = {
+        k: tuple(v) if isinstance(v, list) and isinstance(fields[k].default, tuple) else v
+        for k, v in d.items()
+    }
+    try:
+        return cls(**args, **fixed)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{where}: {e}") from None
+
+
+def _check_keys(d: dict, valid, where: str, kind: str | None = None) -> None:
+    for key in d:
+        if key not in valid:
+            of = f" of {kind}" if kind else ""
+            raise ValueError(
+                f"{where}: unknown key {key!r}{of}; valid keys: {', '.join(sorted(valid))}"
+            )
+
+
+# -- overrides ----------------------------------------------------------------------------------
+def apply_overrides(config: dict, assignments: list[str]) -> dict:
+    """A copy of `config` with each `key=value` assignment applied, then checked as a whole.
+
+    Keys are dotted paths (`stages.0.lr`, `net.hidden`, `stages.0.decay.gamma`); values are
+    parsed as JSON, or taken as a plain string when they are not JSON (`stages.1.type=sgd`).
+    """
+    config = copy.deepcopy(config)
+    for assignment in assignments:
+        key, sep, text = assignment.partition("=")
+        key = key.strip()
+        if not sep or not key or any(not part for part in key.split(".")):
+            raise ValueError(
+                f"malformed assignment {assignment!r}; expected key=value, e.g. stages.0.lr=1e-3"
+            )
+        _assign(config, key, _parse(text.strip()))
+    config_to_recipe(config)
+    return config
+
+
+def _parse(text: str):
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def _assign(config: dict, key: str, value) -> None:
+    parts = key.split(".")
+    node, schema, typed = config, _top_keys(), None
+    for depth, part in enumerate(parts):
+        here = ".".join(parts[: depth + 1])
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise ValueError(
+                    f"{here}: no such entry; {'.'.join(parts[:depth])} has {len(node)} entries "
+                    f"(indices 0 to {len(node) - 1})"
+                )
+            index = int(part)
+            if depth == len(parts) - 1:
+                node[index] = value
+                return
+            node, typed = node[index], "stage"  # the one list of dicts is `stages`
+            schema = _typed_schema(node, typed, here)
+            continue
+        if not isinstance(node, dict):
+            raise ValueError(f"{here}: {'.'.join(parts[:depth])} is a value, not a section")
+        if schema is not None and part not in schema:
+            raise ValueError(
+                f"{here}: unknown key {part!r}; valid keys: {', '.join(sorted(schema))}"
+            )
+        if depth == len(parts) - 1:
+            expected = schema[part] if schema is not None else ANY
+            if node.get(part) is not None and expected == ANY:
+                expected = _kinds_of(node[part])
+            _check_type(here, value, expected)
+            node[part] = value
+            if part == "type" and typed:  # keep the fields the new type shares, drop the rest
+                keep = _typed_schema(node, typed, here)
+                for k in [k for k in node if k not in keep]:
+                    del node[k]
+            return
+        child = node.get(part)
+        kinds = schema[part] if schema is not None else ANY
+        if child is None and kinds != ANY and not kinds & {"dict", "list"}:
+            raise ValueError(f"{here} is a value, not a section")
+        if child is None:
+            raise ValueError(f"{here} is null; set the whole of it first, e.g. {_example(part)}")
+        typed = "schedule" if part == "decay" else None
+        node, schema = child, _section_schema(part, child, here)
+
+
+def _top_keys() -> dict:
+    keys = _signature(loop.train, skip=("problem", "net", "stages", *RUNTIME))
+    return keys | {"net": {"dict"}, "stages": {"list"}, "problem": {"dict"}}
+
+
+def _section_schema(name: str, child, where: str):
+    """The valid keys (and their kinds) of a section reached by a dict key."""
+    if name == "net":
+        return _signature(MLP.__init__, skip=("self", "problem"))
+    if name == "problem":
+        return {k: _kinds_of(v) for k, v in child.items()}
+    if name == "decay":
+        return _typed_schema(child, "schedule", where)
+    if name == "early_stopping":
+        return _dataclass_schema(EarlyStopping)
+    return None  # free-form (the kwargs of a TorchOptimizer)
+
+
+def _typed_schema(d, what: str, where: str) -> dict:
+    """The valid keys of a stage or schedule dict, from the class its "type" names."""
+    if not isinstance(d, dict):
+        raise ValueError(f"{where}: a {what} must be a dict with a 'type', got {d!r}")
+    cls = (_stage_class if what == "stage" else _schedule_class)(d.get("type"), where)
+    schema = _dataclass_schema(cls)
+    schema.pop("optim", None)
+    return schema | {"type": {"str"}}
+
+
+def _example(part: str) -> str:
+    if part == "decay":
+        return f'{part}={{"type": "exponential", "gamma": 0.9, "every": 1000}}'
+    if part == "early_stopping":
+        return f'{part}={{"patience": 10}}'
+    return f"{part}={{...}}"
+
+
+# -- kinds of values, from annotations ------------------------------------------------------------
+_KINDS = {
+    "int": "int",
+    "float": "float",
+    "bool": "bool",
+    "str": "str",
+    "None": "null",
+    "tuple": "list",
+    "list": "list",
+    "Sequence": "list",
+    "dict": "dict",
+    "Mapping": "dict",
+    "Schedule": "dict",
+    "EarlyStopping": "dict",
+}
+_NAMES = {
+    "int": "an integer",
+    "float": "a number",
+    "bool": "true or false",
+    "str": "a string",
+    "null": "null",
+    "list": "a list",
+    "dict": "an object {...}",
+}
+
+
+def _signature(fn, skip=()) -> dict:
+    params = inspect.signature(fn).parameters.values()
+    return {p.name: _kinds(p.annotation) for p in params if p.name not in skip}
+
+
+def _dataclass_schema(cls) -> dict:
+    return {f.name: _kinds(f.type) for f in dataclasses.fields(cls)}
+
+
+def _kinds(annotation):
+    """The JSON kinds an annotation allows ("int | None" -> {"int", "null"}), or ANY."""
+    if annotation is inspect.Parameter.empty or not isinstance(annotation, str):
+        return ANY
+    parts, depth, start = [], 0, 0
+    for i, c in enumerate(annotation + "|"):
+        depth += (c == "[") - (c == "]")
+        if c == "|" and depth == 0:
+            parts.append(annotation[start:i].strip().split("[")[0])
+            start = i + 1
+    kinds = {_KINDS.get(p) for p in parts}
+    return ANY if None in kinds else kinds
+
+
+def _kind(value) -> str | None:
+    """The JSON kind of a value ("int", "list", ...), None for other objects."""
+    return {bool: "bool", int: "int", float: "float", str: "str", list: "list", dict: "dict"}.get(
+        type(value)
+    )
+
+
+def _kinds_of(value):
+    """The kinds a setting whose current value is `value` takes: its own, or null."""
+    kind = _kind(value)
+    return {kind, "null"} if kind else ANY
+
+
+def _check_type(key: str, value, expected) -> None:
+    if expected == ANY or value is None:
+        return
+    kind = _kind(value)
+    if kind in expected or (kind == "int" and "float" in expected):
+        return
+    names = " or ".join(_NAMES[k] for k in sorted(expected - {"null"}) or ["null"])
+    raise ValueError(f"{key}: expected {names}, got {json.dumps(value)}")

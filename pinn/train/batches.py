@@ -1,0 +1,111 @@
+"""Mini-batches and epochs over a problem's points, reshuffled every epoch.
+
+Every point set is cut into the same number of mini-batches per epoch, n = ceil(largest set /
+batch_size), so one epoch visits every point of every set exactly once and each loss term keeps
+its weight in every mini-batch; a set with fewer than n points is used whole in each of them.
+The permutations are drawn on the points' device, so batching adds no host sync.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+
+import numpy as np
+import torch
+
+from ..problem import Points
+
+
+def _count_or_none(name, value):
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
+        raise ValueError(f"{name} must be a positive integer or None, got {value!r}")
+
+
+class Batches:
+    """The points of one training run: `next()` gives the next mini-batch, `full()` all points.
+
+    Args:
+        batch_size: points per mini-batch of the largest set; None: full batch.
+        resample_every: draw fresh points (new collocation points) every this many steps,
+            starting a new epoch; None: keep the first draw.
+    """
+
+    def __init__(self, problem, batch_size, resample_every, seed, dtype, device):
+        _count_or_none("batch_size", batch_size)
+        _count_or_none("resample_every", resample_every)
+        self.problem, self.dtype, self.device = problem, dtype, device
+        self.resample_every = resample_every
+        self.rng = np.random.default_rng(seed)
+        self.generator = torch.Generator(device=device).manual_seed(seed)
+        self.points = self._draw()
+        name, largest = max(((k, len(p)) for k, p in self.points.items()), key=lambda kv: kv[1])
+        if batch_size is not None and batch_size > largest:
+            raise ValueError(
+                f"batch_size={batch_size} is larger than the largest point set ({name!r}, "
+                f"{largest} points); valid: 1 to {largest}, or None for full batch"
+            )
+        self.per_epoch = 1 if batch_size is None else math.ceil(largest / batch_size)
+        self.epoch = self.iteration = self.steps = self.drawn_at = 0
+        self._queue: list = []
+
+    def _draw(self):
+        return self.problem.sample(dtype=self.dtype, device=self.device, rng=self.rng)
+
+    def _shuffle(self) -> list[dict]:
+        """One epoch: for each mini-batch, the rows of each set (None: the whole set)."""
+        n, chunks = self.per_epoch, {}
+        for name, pts in self.points.items():
+            if n == 1 or len(pts) < n:
+                chunks[name] = [None] * n
+            else:
+                perm = torch.randperm(len(pts), generator=self.generator, device=self.device)
+                chunks[name] = list(perm.tensor_split(n))
+        return [{name: rows[k] for name, rows in chunks.items()} for k in range(n)]
+
+    def next(self) -> dict:
+        """The next mini-batch; a new epoch (reshuffled) when the current one is used up."""
+        if self.resample_every and self.steps - self.drawn_at >= self.resample_every:
+            self.points, self._queue, self.drawn_at = self._draw(), [], self.steps
+        if not self._queue:
+            self._queue = self._shuffle()
+            self.epoch, self.iteration = self.epoch + 1, 0
+        self.iteration += 1
+        self.steps += 1
+        rows = self._queue.pop()
+        return {k: p if rows[k] is None else p.take(rows[k]) for k, p in self.points.items()}
+
+    def full(self) -> dict:
+        """All the current points (for L-BFGS); ends any unfinished epoch."""
+        self._queue = []
+        return self.points
+
+    def count_full(self, passes: int) -> None:
+        """Count `passes` full-batch iterations, one epoch each."""
+        self.epoch += passes
+        self.iteration = 1
+        self.steps += passes
+
+    def state_dict(self) -> dict:
+        """Everything needed to continue with the same batches (for checkpoints)."""
+        return {
+            "rng": self.rng.bit_generator.state,
+            "generator": self.generator.get_state(),
+            "points": {k: dataclasses.asdict(p) for k, p in self.points.items()},
+            "queue": copy.deepcopy(self._queue),
+            **{k: getattr(self, k) for k in ("epoch", "iteration", "steps", "drawn_at")},
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        """Continue from `state_dict()` (its tensors may come back on the CPU)."""
+        self.rng.bit_generator.state = state["rng"]
+        self.generator.set_state(state["generator"])
+        move = lambda t: None if t is None else t.to(self.device)  # noqa: E731
+        self.points = {
+            k: Points(move(p["x"]), move(p["normals"]), move(p["target"]), p["paired"])
+            for k, p in state["points"].items()
+        }
+        self._queue = [{k: move(rows) for k, rows in b.items()} for b in state["queue"]]
+        for k in ("epoch", "iteration", "steps", "drawn_at"):
+            setattr(self, k, state[k])
