@@ -4,6 +4,7 @@ Define a problem in a few lines, train it Adam -> L-BFGS, and measure its error 
 exact solution. Everything users import lives here.
 """
 
+from . import adjoint, assimilation, engines
 from .conditions import Condition, data, dirichlet, initial, neumann, periodic, residual, robin
 from .domain import Box, Disk, Domain, Interval, Product, Rectangle, Time
 from .fields import Fields
@@ -38,6 +39,9 @@ from .train import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "adjoint",
+    "assimilation",
+    "engines",
     "Box",
     "Disk",
     "Domain",

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from ..checkpoint import FORMAT, rng_state, set_rng_state
+from ..engines import resolve as resolve_engine
 from ..problem import Problem, Unknowns
 from ..resources import check_fits
 from ..result import Result
@@ -59,7 +60,7 @@ def train(
     log_every: int = 100,
     initialize: bool = True,
     n_eval: int = 10_000,
-    engine=None,
+    engine="auto",
     verbose: bool = False,
     batch_size: int | None = None,
     resample_every: int | None = None,
@@ -82,7 +83,9 @@ def train(
             since the previous record (set log_every to the batches per epoch for epochs).
         initialize: draw fresh weights from `seed` first; False keeps the net's current ones.
         n_eval: size of the evaluation grid for the error against `problem.exact`.
-        engine: the derivative engine (see `Problem.losses`); None: nested reverse mode.
+        engine: how derivatives are computed: "auto" (the default: the Taylor-mode pass for
+            MLPs it supports, else nested reverse mode), "reverse", "taylor", "compiled"
+            (torch.compile of the Taylor pass), None (reverse) or a callable engine(net, x, keys).
         verbose: print one line per history record.
         batch_size: mini-batch size of the largest point set, the others cut into as many
             batches (see `pinn.train.batches`); None: full batch. L-BFGS is always full batch.
@@ -100,6 +103,7 @@ def train(
     """
     stages = _check(problem, net, stages, l2, l1, log_every, seed, early_stopping, validation)
     device, dtype = resolve_device(device), resolve_dtype(dtype)
+    engine = resolve_engine(engine, net)
     torch.manual_seed(seed)
     if initialize and hasattr(net, "reset_parameters"):
         net.reset_parameters()

@@ -1,0 +1,346 @@
+"""Derivative engines: fast paths that precompute the derivatives a problem's residuals read.
+
+An engine is a callable `engine(net, x, keys) -> (u, known)` (see `Problem.losses`); `keys` are
+the (field index, sorted coordinate indices) derivatives the residuals read, and `known` maps
+each of them to an (N, 1) tensor. `Fields` falls back to nested reverse mode (the reference)
+for anything missing, so an engine may always return `(net(x), {})`.
+
+- `taylor`: for `pinn.MLP` with an elementwise activation, one forward pass carries exactly the
+  derivative channels the residuals ask for (u, u_x, u_xt, u_xxx, ...) through the layers, so
+  training needs one first-order backward instead of nested backward passes.
+- `Compiled`: `torch.compile` of the same pass (falls back to eager `taylor` with a warning).
+- `resolve(name, net)`: "reverse" (None), "taylor", "compiled" or "auto" to a callable.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import warnings
+from collections import Counter
+
+import torch
+from torch import nn
+
+from .fields import Fields, Key
+from .nets import MLP, Sin
+
+ENGINES = ("auto", "reverse", "taylor", "compiled")
+
+Channel = tuple[int, ...]  # a sorted multi-index of coordinates; () is the value itself
+
+
+# -- activations: sigma and its derivatives up to order n ------------------------------------
+def _tanh(z, n):
+    return _riccati(torch.tanh(z), lambda t: 1 - t.square(), lambda t: -2 * t, n)
+
+
+def _sigmoid(z, n):
+    return _riccati(torch.sigmoid(z), lambda s: s * (1 - s), lambda s: 1 - 2 * s, n)
+
+
+def _riccati(f, p, dp, n):
+    """f and its first n derivatives where f' = p(f), p quadratic with p'' = -2 (tanh, sigmoid).
+
+    f'' = a f' with a = p'(f) and a' = -2 f', so by Leibniz
+    f^(k+1) = a f^(k) - 2 sum_(j=1..k-1) C(k-1, j) f^(j) f^(k-j).
+    """
+    d = [f]
+    if n >= 1:
+        d.append(p(f))
+    if n >= 2:
+        a = dp(f)
+        d.append(a * d[1])
+    for k in range(2, n):
+        d.append(a * d[k] - 2 * sum(math.comb(k - 1, j) * d[j] * d[k - j] for j in range(1, k)))
+    return d
+
+
+def _sin(z, n):
+    d = [torch.sin(z), torch.cos(z)][: n + 1]
+    for k in range(2, n + 1):  # sin'' = -sin
+        d.append(-d[k - 2])
+    return d
+
+
+def _silu(z, n):
+    s = _sigmoid(z, n)  # (z s)^(k) = z s^(k) + k s^(k-1)
+    return [z * s[k] + k * s[k - 1] if k else z * s[0] for k in range(n + 1)]
+
+
+def _gelu(z, n):
+    # gelu = z Phi(z); Phi^(m) = (-1)^(m-1) He_(m-1)(z) phi(z) (probabilists' Hermite)
+    phi = torch.exp(-0.5 * z.square()) / math.sqrt(2 * math.pi)
+    cdf = [0.5 * (1 + torch.erf(z / math.sqrt(2)))]
+    he = [None, z]  # He_1 = z, He_(m+1) = z He_m - m He_(m-1), He_0 = 1
+    for m in range(1, n + 1):
+        if m >= 3:
+            he.append(z * he[m - 2] - (m - 2) * (he[m - 3] if m > 3 else 1))
+        cdf.append(phi if m == 1 else (-1) ** (m - 1) * he[m - 1] * phi)
+    return [z * cdf[k] + k * cdf[k - 1] if k else z * cdf[0] for k in range(n + 1)]
+
+
+def _relu(z, n):
+    # relu' is the step (0 at z = 0, as autograd has it); higher derivatives vanish
+    return [torch.relu(z), (z > 0).to(z.dtype), *[None] * (n - 1)][: n + 1]
+
+
+def _leaky(slope):
+    def leaky(z, n):
+        d1 = (z > 0).to(z.dtype) * (1 - slope) + slope
+        return [nn.functional.leaky_relu(z, slope), d1, *[None] * (n - 1)][: n + 1]
+
+    return leaky
+
+
+def _derivatives(act: nn.Module):
+    """The function (z, n) -> [sigma(z), sigma'(z), ..., sigma^(n)(z)] of `act`, or None."""
+    kind = type(act)
+    if kind is nn.Tanh:
+        return _tanh
+    if kind is nn.Sigmoid:
+        return _sigmoid
+    if kind is Sin:
+        return _sin
+    if kind is nn.SiLU:
+        return _silu
+    if kind is nn.GELU and act.approximate == "none":
+        return _gelu
+    if kind is nn.ReLU:
+        return _relu
+    if kind is nn.LeakyReLU:
+        return _leaky(act.negative_slope)
+    return None
+
+
+# -- the plan: which channels, and Faa di Bruno's formula for each ----------------------------
+def channels(keys) -> tuple[Channel, ...]:
+    """The coordinate multi-indices of `keys`, closed under sub-multi-indices, by order."""
+    out = {()}
+    for _, idx in keys:
+        idx = tuple(sorted(idx))
+        for mask in range(1 << len(idx)):
+            out.add(tuple(c for b, c in enumerate(idx) if mask >> b & 1))
+    return tuple(sorted(out, key=lambda a: (len(a), a)))
+
+
+def _set_partitions(items: tuple):
+    if not items:
+        yield []
+        return
+    first, rest = items[0], items[1:]
+    for part in _set_partitions(rest):
+        yield [(first,), *part]
+        for i, block in enumerate(part):
+            yield [*part[:i], (first, *block), *part[i + 1 :]]
+
+
+@functools.lru_cache(maxsize=64)
+def _plan(chans: tuple[Channel, ...]):
+    """For each channel a, the terms of d^a sigma(z): (k, coefficient, channels multiplied).
+
+    Faa di Bruno: d^a sigma(z) = sum over set partitions P of a's positions of
+    sigma^(|P|)(z) * prod over blocks B of d^(a_B) z. Equal terms are merged.
+    """
+    index = {a: i for i, a in enumerate(chans)}
+    plan = []
+    for a in chans[1:]:
+        terms = Counter()
+        for part in _set_partitions(tuple(range(len(a)))):
+            blocks = sorted(index[tuple(sorted(a[p] for p in b))] for b in part)
+            terms[(len(part), tuple(blocks))] += 1
+        plan.append(tuple((k, c, blocks) for (k, blocks), c in sorted(terms.items())))
+    return tuple(plan)
+
+
+# -- the Taylor-mode pass -------------------------------------------------------------------
+def unsupported(net) -> str | None:
+    """Why the Taylor pass cannot run `net` as it is now (None: it can)."""
+    if not isinstance(net, MLP) or type(net).forward is not MLP.forward:
+        return f"{type(net).__name__} is not a pinn.MLP"
+    if _derivatives(net.act) is None:
+        return f"activation {net.act!r} has no known derivatives (use a named one)"
+    if net.norms is not None and any(n.training or n.running_mean is None for n in net.norms):
+        return "batch norm in training mode couples the points (batch statistics)"
+    return None
+
+
+def _activate(sigma, z: list, plan, order: int) -> list:
+    """The channels of sigma(z) from those of z (None: identically zero), by `plan`."""
+    d = sigma(z[0], order)
+    y = [d[0]]
+    for terms in plan:
+        acc = None
+        for k, c, blocks in terms:
+            if d[k] is None or any(z[b] is None for b in blocks):
+                continue
+            t = z[blocks[0]] * c if c != 1 else z[blocks[0]]  # often a cheap (1, width) row
+            for b in blocks[1:]:
+                t = t * z[b]
+            acc = t * d[k] if acc is None else torch.addcmul(acc, t, d[k])
+        y.append(acc)
+    return y
+
+
+def taylor_pass(net: MLP, x: torch.Tensor, chans: tuple[Channel, ...]) -> torch.Tensor:
+    """The network output's derivative channels `chans` at `x`, stacked: (len(chans), N, m).
+
+    The input scaling (x - shift) * scale makes the first layer's first-order channels the
+    constant rows W[:, j] * scale[j] and its higher ones zero; channels known to vanish are
+    carried as None and skipped. A linear layer maps every channel by its weight and adds the
+    bias to the value only (one matmul per channel: stacking them costs two copies).
+    """
+    return _pass(net, x, chans, _plan(chans))
+
+
+def _pass(net: MLP, x: torch.Tensor, chans: tuple[Channel, ...], plan) -> torch.Tensor:
+    sigma, order = _derivatives(net.act), len(chans[-1])
+    first = net.linears[0]
+    w = first.weight * net.scale
+    z = [first((x - net.shift) * net.scale)]
+    z += [w[:, a[0]].unsqueeze(0) if len(a) == 1 else None for a in chans[1:]]
+    for i, layer in enumerate(net.linears[1:]):
+        if net.norms is not None:  # eval mode: an affine map per unit
+            norm = net.norms[i]
+            g = torch.rsqrt(norm.running_var + norm.eps)
+            g = g * norm.weight if norm.affine else g
+            z = [norm(z[0]), *[None if c is None else c * g for c in z[1:]]]
+        y = _activate(sigma, z, plan, order)
+        drop = net.dropouts[i] if net.dropouts is not None else None
+        if isinstance(drop, nn.Dropout) and drop.training:
+            mask = drop(torch.ones_like(y[0]))  # the same draw as drop(y[0])
+            y = [None if c is None else c * mask for c in y]
+        z = [layer(y[0]), *[None if c is None else c @ layer.weight.T for c in y[1:]]]
+    if net.output_scaled:
+        z = [
+            net.out_shift + net.out_scale * z[0],
+            *[c if c is None else net.out_scale * c for c in z[1:]],
+        ]
+    zero = torch.zeros_like(z[0])
+    return torch.stack([zero if c is None else c for c in z])
+
+
+def taylor(net, x: torch.Tensor, keys) -> tuple[torch.Tensor, dict[Key, torch.Tensor]]:
+    """Engine: every derivative in `keys` (and its sub-derivatives) by one Taylor-mode pass.
+
+    Falls back to nested reverse mode, with a warning, for networks the pass does not cover
+    (see `unsupported`). With an output transform g(x, u) the network's channels are fed
+    through g as a Taylor polynomial in x and the (cheap) rest is nested reverse mode on g.
+    """
+    why = unsupported(net)
+    if why is not None:
+        warnings.warn(f"taylor engine: {why}; using nested reverse mode", stacklevel=2)
+        return net(x), {}
+    return _known(net, x, keys, taylor_pass, tracks_x=True)
+
+
+def _known(net, x, keys, run, tracks_x: bool):
+    """(u, known) from the channels `run(net, x, chans)` gives.
+
+    `tracks_x`: the pass is differentiable in x to every order (eager, no output transform),
+    so `Fields` may take a derivative that nobody requested from its results; otherwise the
+    results carry a guard that turns such a derivative into an error instead of a wrong value.
+    """
+    chans = channels(keys)
+    if net.output_transform is None:
+        out = run(net, x if tracks_x else x.detach(), chans)
+        u = out[0]
+        known = {
+            (i, a): out[c, :, i : i + 1] for c, a in enumerate(chans) for i in range(u.shape[1])
+        }
+    else:
+        # v(x') = sum_a V_a (x' - x)^a / a! matches the network's channels at x, and only the
+        # monomials depend on x', so nested reverse mode through the small g is cheap
+        x0 = x.detach()
+        out = run(net, x0, chans)
+        v = sum(out[c] * _monomial(x - x0, a) for c, a in enumerate(chans))
+        u = net.output_transform(x, v)
+        f = Fields(x, u, range(x.shape[1]), range(out.shape[2]))
+        known = {key: f._derivative(key) for key in sorted(keys, key=lambda k: len(k[1]))}
+        tracks_x = False
+    if tracks_x:
+        return u, known
+    guard = _Truncated.apply(x, chans)
+    return u + guard, {key: value + guard for key, value in known.items()}
+
+
+class _Truncated(torch.autograd.Function):
+    """Zeros (N, 1) whose derivative in x is zero in a first-order backward (training) and an
+    error in a nested one: results that do not track x must not be differentiated again."""
+
+    @staticmethod
+    def forward(ctx, x, chans):
+        ctx.shape, ctx.chans = x.shape, chans
+        return x.new_zeros(x.shape[0], 1)
+
+    @staticmethod
+    def backward(ctx, grad):
+        if torch.is_grad_enabled():  # create_graph=True: a derivative of an engine's result
+            raise RuntimeError(
+                f"a residual read a derivative that the problem's probe did not see, beyond "
+                f"the channels {ctx.chans} this engine computed (compiled, or with an output "
+                f"transform); use engine='taylor' without output_transform, or 'reverse'"
+            )
+        return grad.new_zeros(ctx.shape), None
+
+
+def _monomial(dx: torch.Tensor, a: Channel) -> torch.Tensor:
+    """(x' - x)^a / a! as an (N, 1) column (value 0 unless a is empty)."""
+    t = torch.ones_like(dx[:, :1])
+    for j, k in Counter(a).items():
+        t = t * dx[:, j : j + 1] ** k / math.factorial(k)
+    return t
+
+
+# -- compiled ---------------------------------------------------------------------------------
+class Compiled:
+    """Engine: `taylor` with its pass under `torch.compile` (eager `taylor` where it fails).
+
+    The first call for each point set compiles (seconds); later calls reuse the compiled code.
+    """
+
+    def __init__(self, **options):
+        self._compiled = torch.compile(_pass, **options)
+        self._failed = None
+
+    def __call__(self, net, x, keys):
+        why = unsupported(net)
+        if why is not None:
+            warnings.warn(f"compiled engine: {why}; using nested reverse mode", stacklevel=2)
+            return net(x), {}
+        return _known(net, x, keys, self._run, tracks_x=False)
+
+    def _run(self, net, x, chans):
+        if self._failed is None:
+            try:
+                return self._compiled(net, x, chans, _plan(chans))
+            except Exception as e:  # inductor needs a working C++ (CPU) or Triton (CUDA) toolchain
+                self._failed = " ".join(f"{type(e).__name__}: {e}".split("\n\n")[0].split())
+                warnings.warn(
+                    f"compiled engine: torch.compile failed ({self._failed}); using eager taylor",
+                    stacklevel=3,
+                )
+        return taylor_pass(net, x, chans)
+
+
+# -- names ------------------------------------------------------------------------------------
+def resolve(name, net=None):
+    """The engine callable for `name`: "reverse" (None), "taylor", "compiled" or "auto".
+
+    "auto" takes `taylor` where it covers the network and nested reverse mode elsewhere.
+    A callable or None passes through unchanged.
+    """
+    if name is None or callable(name):
+        return name
+    if name not in ENGINES:
+        raise ValueError(
+            f"unknown engine {name!r}; valid: {', '.join(map(repr, ENGINES))}, "
+            "None or a callable engine(net, x, keys)"
+        )
+    if name == "reverse":
+        return None
+    if name == "taylor":
+        return taylor
+    if name == "compiled":
+        return Compiled()
+    return taylor if net is not None and unsupported(net) is None else None

@@ -1,0 +1,323 @@
+"""Every derivative engine against nested reverse mode (the reference), in float64.
+
+Random MLPs with each activation, 1 to 3 inputs and 1 to 3 fields, every derivative up to third
+order (mixed included); the losses and parameter gradients of real problems; a short training
+run. `compiled` runs under the fast "aot_eager" backend in the sweep (it checks what the engine
+hands to torch.compile) and under the default inductor backend once.
+"""
+
+import itertools
+import math
+import warnings
+
+import pytest
+import torch
+
+import pinn
+from pinn import engines
+from pinn.fields import Fields
+
+ACTIVATIONS = ["tanh", "sin", "sigmoid", "silu", "gelu", "relu", "leaky_relu"]
+SHAPES = [(1, 1), (2, 3), (3, 2)]  # (inputs, fields)
+
+
+@pytest.fixture(autouse=True)
+def _double():
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(previous)
+
+
+def make_engine(name, backend="aot_eager"):
+    if name == "compiled":
+        torch.compiler.reset()  # each test compiles afresh (dynamo caches per code object)
+        return engines.Compiled(backend=backend)
+    return engines.resolve(name)
+
+
+def box(d):
+    return pinn.Box([-1.0, 0.0, 0.5][:d], [2.0, 1.0, 3.0][:d], names=("x", "y", "z")[:d])
+
+
+def random_net(d, m, activation, seed=0, **options):
+    problem = pinn.Problem(box(d), fields=("u", "v", "w")[:m], pde=lambda f: f.u, n_pde=8)
+    torch.manual_seed(seed)
+    net = pinn.MLP(problem, hidden=[7, 5, 6], activation=activation, **options).double()
+    for layer in net.linears:  # nonzero biases, so no derivative vanishes by symmetry
+        torch.nn.init.normal_(layer.bias, std=0.5)
+    return net
+
+
+def all_keys(d, m, order=3):
+    return {
+        (i, tuple(sorted(c)))
+        for i in range(m)
+        for k in range(order + 1)
+        for c in itertools.product(range(d), repeat=k)
+    }
+
+
+def reference(net, x, keys):
+    f = Fields(x, net(x), range(x.shape[1]), range(len(net.linears[-1].bias)))
+    return {key: f._derivative(key) for key in sorted(keys, key=lambda k: len(k[1]))}
+
+
+def assert_matches(known, want, tol=1e-6):
+    for key, value in want.items():
+        scale = max(1.0, float(value.detach().abs().max()))
+        err = float((known[key] - value).detach().abs().max())
+        assert err <= tol * scale, f"{key}: max error {err:.2e} (scale {scale:.1e})"
+
+
+def points(d, n=11, seed=1):
+    gen = torch.Generator().manual_seed(seed)
+    return (torch.rand(n, d, generator=gen) * 2 - 0.5).requires_grad_(True)
+
+
+# -- random MLPs ------------------------------------------------------------------------------
+def sweep(*axes, fast):
+    """Every combination of `axes` with "taylor", and with "compiled" (slow but for `fast`)."""
+    for case in itertools.product(*axes):
+        name = "-".join(str(a).replace(" ", "") for a in case)
+        yield pytest.param("taylor", *case, id=f"taylor-{name}")
+        slow = () if case in fast else (pytest.mark.slow,)
+        yield pytest.param("compiled", *case, marks=slow, id=f"compiled-{name}")
+
+
+@pytest.mark.parametrize(
+    "engine,activation,shape", sweep(ACTIVATIONS, SHAPES, fast=[("tanh", (2, 3))])
+)
+def test_every_derivative_to_third_order_matches_reverse(engine, activation, shape):
+    d, m = shape
+    net, x = random_net(d, m, activation), points(d)
+    keys = all_keys(d, m)
+    u, known = make_engine(engine)(net, x, keys)
+    assert_matches(known, reference(net, x, keys))
+    torch.testing.assert_close(u, net(x))
+
+
+@pytest.mark.parametrize("engine,activation", sweep(["tanh", "gelu"], fast=[("tanh",)]))
+def test_output_transform_and_scaling_match_reverse(engine, activation):
+    def hard(x, u):  # vanishes at x = -1, mixes the inputs: a nontrivial g(x, u)
+        return (x[:, :1] + 1) * u * torch.exp(-x[:, 1:2]) + torch.sin(x[:, :1] * x[:, 1:2])
+
+    net = random_net(2, 2, activation, output_transform=hard, output_scaling=(0.5, [2.0, 3.0]))
+    x, keys = points(2), all_keys(2, 2)
+    u, known = make_engine(engine)(net, x, keys)
+    assert_matches(known, reference(net, x, keys))
+    torch.testing.assert_close(u, net(x))
+
+
+@pytest.mark.parametrize("engine", ["taylor", "compiled"])
+@pytest.mark.parametrize("transform", [None, lambda x, u: x * u], ids=["plain", "transform"])
+def test_a_derivative_nobody_requested_is_exact_or_an_error(engine, transform):
+    """Fields takes u_xxx from the engine's u_x by reverse mode: exact where the pass tracks x
+    (eager, no transform), a clear error elsewhere, never a silently truncated value."""
+    net, x = random_net(1, 1, "tanh", output_transform=transform), points(1)
+    u, known = make_engine(engine)(net, x, {(0, (0,))})
+    f = Fields(x, u, ("x",), ("u",), known)
+    if engine == "taylor" and transform is None:
+        want = reference(net, x, {(0, (0, 0, 0))})
+        torch.testing.assert_close(f.u_xxx, want[0, (0, 0, 0)], atol=1e-10, rtol=1e-10)
+    else:
+        with pytest.raises(RuntimeError, match="probe did not see"):
+            f.d("u", "x", "x", "x")
+    torch.testing.assert_close(u, net(x))  # and the values are right either way
+    (u * known[0, (0,)]).sum().backward()  # as is a first-order backward (training)
+
+
+def test_order_four_and_a_sparse_key_set():
+    """Only u_xxxx and v_t asked: the closure (x, xx, xxx) comes along, nothing else."""
+    net, x = random_net(2, 2, "tanh"), points(2)
+    keys = {(0, (0, 0, 0, 0)), (1, (1,))}
+    _, known = engines.taylor(net, x, keys)
+    assert engines.channels(keys) == ((), (0,), (1,), (0, 0), (0, 0, 0), (0, 0, 0, 0))
+    assert_matches(known, reference(net, x, keys))
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid", "sin", "silu", "gelu"])
+def test_activation_derivatives_to_order_five(activation):
+    z = torch.linspace(-3, 3, 41).requires_grad_(True)
+    act = pinn.nets.activation(activation)
+    got = engines._derivatives(act)(z, 5)
+    value = act(z)
+    for k in range(6):
+        torch.testing.assert_close(got[k], value, atol=1e-12, rtol=1e-10, msg=f"order {k}")
+        (value,) = torch.autograd.grad(value.sum(), z, create_graph=True)
+
+
+def test_dropout_in_training_draws_the_same_mask_as_the_forward():
+    net, x = random_net(2, 1, "tanh", dropout=0.3), points(2, n=40)
+    keys = all_keys(2, 1, order=2)
+    torch.manual_seed(5)
+    _, known = engines.taylor(net, x, keys)
+    torch.manual_seed(5)
+    assert_matches(known, reference(net, x, keys))
+
+
+def test_batch_norm_in_evaluation_matches_and_in_training_falls_back():
+    net, x = random_net(2, 1, "tanh", batch_norm=True), points(2, n=40)
+    keys = all_keys(2, 1, order=2)
+    net.train()
+    net(torch.randn(64, 2))  # move the running statistics off their initial values
+    with pytest.warns(UserWarning, match="batch norm in training mode"):
+        u, known = engines.taylor(net, x, keys)
+    assert known == {}
+    net.eval()
+    _, known = engines.taylor(net, x, keys)
+    assert_matches(known, reference(net, x, keys))
+
+
+def test_unsupported_networks_fall_back_with_a_warning():
+    plain = random_net(1, 1, lambda z: z * torch.tanh(z))  # a callable: no known derivatives
+    x = points(1)
+    with pytest.warns(UserWarning, match="no known derivatives"):
+        u, known = engines.taylor(plain, x, {(0, (0, 0))})
+    assert known == {} and torch.equal(u, plain(x))
+    seq = torch.nn.Sequential(torch.nn.Linear(1, 3), torch.nn.Tanh(), torch.nn.Linear(3, 1))
+    assert engines.unsupported(seq) == "Sequential is not a pinn.MLP"
+    assert engines.unsupported(random_net(1, 1, torch.nn.Softplus())) is not None
+
+
+def test_compiled_runs_eager_when_compiling_fails():
+    def broken(graph, inputs):
+        raise RuntimeError("no compiler here")
+
+    torch.compiler.reset()
+    net, x, keys = random_net(2, 1, "tanh"), points(2), all_keys(2, 1, order=2)
+    engine = engines.Compiled(backend=broken)
+    with pytest.warns(UserWarning, match="torch.compile failed.*no compiler here"):
+        _, known = engine(net, x, keys)
+    assert_matches(known, reference(net, x, keys))
+
+
+def test_resolve():
+    net = random_net(2, 1, "tanh")
+    assert engines.resolve("reverse", net) is None
+    assert engines.resolve("taylor", net) is engines.taylor
+    assert isinstance(engines.resolve("compiled", net), engines.Compiled)
+    assert engines.resolve("auto", net) is engines.taylor
+    assert engines.resolve("auto", random_net(2, 1, lambda z: z.tanh())) is None
+    assert engines.resolve(None) is None and engines.resolve(engines.taylor) is engines.taylor
+    with pytest.raises(ValueError, match="unknown engine 'fast'; valid: 'auto', 'reverse'"):
+        engines.resolve("fast", net)
+
+
+# -- real problems: losses and their parameter gradients ------------------------------------
+NU = 0.01 / math.pi
+
+
+def poisson1d():
+    return pinn.Problem(
+        pinn.Interval("x", 0.0, 1.0),
+        pde=lambda f: f.u_xx + math.pi**2 * torch.sin(math.pi * f.x),
+        conditions=[pinn.dirichlet(0.0, n=2)],
+        n_pde=50,
+    )
+
+
+def burgers():
+    domain = pinn.Interval("x", -1.0, 1.0) * pinn.Time(0.0, 1.0)
+    return pinn.Problem(
+        domain,
+        pde=lambda f: f.u_t + f.u * f.u_x - NU * f.u_xx,
+        conditions=[
+            pinn.initial(lambda x: -torch.sin(math.pi * x[:, 0:1]), n=16),
+            pinn.dirichlet(0.0, n=16),
+            pinn.neumann(0.0, n=8, name="flux"),
+        ],
+        n_pde=64,
+    )
+
+
+def kdv():
+    """Third order: u_t + 6 u u_x + u_xxx = 0, periodic in x, with u_xt in a second residual."""
+    domain = pinn.Interval("x", 0.0, 2.0) * pinn.Time(0.0, 1.0)
+    return pinn.Problem(
+        domain,
+        pde={"kdv": lambda f: f.u_t + 6 * f.u * f.u_x + f.u_xxx, "mixed": lambda f: f.u_xt},
+        conditions=[
+            pinn.initial(lambda x: torch.cos(math.pi * x[:, 0:1]), n=16),
+            pinn.periodic("x", n=8, order=2),
+        ],
+        n_pde=64,
+    )
+
+
+def ode3():
+    """u' = v, v' = w, w' = -u - p.k w with an unknown k: three fields, one input."""
+    return pinn.Problem(
+        pinn.Time(0.0, 2.0),
+        fields=("u", "v", "w"),
+        pde=[lambda f: f.u_t - f.v, lambda f: f.v_t - f.w, lambda f, p: f.w_t + f.u + p.k * f.w],
+        conditions=[pinn.initial(1.0, field="u"), pinn.initial(0.0, field=("v", "w"))],
+        unknowns={"k": 0.5},
+        n_pde=40,
+    )
+
+
+PROBLEMS = {"poisson1d": poisson1d, "burgers": burgers, "kdv": kdv, "ode3": ode3}
+
+
+def losses_and_gradients(problem, net, unknowns, batch, engine):
+    terms = problem.losses(net, batch, unknowns, engine)
+    params = [*net.parameters(), *unknowns.parameters()]
+    grads = torch.autograd.grad(sum(terms.values()), params)
+    return terms, grads
+
+
+def assert_problem_matches(problem, net, engine):
+    unknowns = pinn.Unknowns(problem.unknowns).double()
+    batch = problem.sample(seed=0, dtype=torch.float64)
+    want, want_grads = losses_and_gradients(problem, net, unknowns, batch, None)
+    got, got_grads = losses_and_gradients(problem, net, unknowns, batch, engine)
+    assert got.keys() == want.keys()
+    for term in want:
+        torch.testing.assert_close(got[term], want[term], rtol=1e-10, atol=1e-12, msg=term)
+    for g, w in zip(got_grads, want_grads):
+        torch.testing.assert_close(g, w, rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("engine,name", sweep(PROBLEMS, fast=[("kdv",)]))
+def test_problem_losses_and_gradients_match_reverse(name, engine):
+    problem = PROBLEMS[name]()
+    torch.manual_seed(0)
+    net = pinn.MLP(problem, hidden=[16, 16, 16], activation="tanh").double()
+    assert_problem_matches(problem, net, make_engine(engine))
+
+
+def test_hard_constraint_poisson_matches_reverse():
+    problem = poisson1d()
+    torch.manual_seed(0)
+    net = pinn.MLP(problem, hidden=[16, 16], output_transform=lambda x, u: x * (1 - x) * u)
+    assert_problem_matches(problem, net.double(), engines.taylor)
+
+
+def test_compiled_with_inductor_matches_reverse_on_burgers():
+    problem = burgers()
+    torch.manual_seed(0)
+    net = pinn.MLP(problem, hidden=[16, 16], activation="sin").double()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a failed compile would warn and run eager
+        assert_problem_matches(problem, net, make_engine("compiled", backend="inductor"))
+
+
+def test_training_with_taylor_repeats_the_reverse_history():
+    problem = burgers()
+    histories = {}
+    for name in ("reverse", "taylor"):
+        net = pinn.MLP(problem, hidden=[12, 12], activation="tanh")
+        result = pinn.train(
+            problem,
+            net,
+            stages=[pinn.Adam(steps=6, lr=1e-2), pinn.LBFGS(steps=6)],
+            dtype="float64",
+            device="cpu",
+            log_every=2,
+            engine=engines.resolve(name, net),
+        )
+        histories[name] = [r["loss"] for r in result.history]
+    assert len(histories["taylor"]) == len(histories["reverse"]) >= 6
+    for a, b in zip(histories["taylor"], histories["reverse"]):
+        assert abs(a - b) <= 1e-8 * abs(b), (a, b)
