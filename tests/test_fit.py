@@ -6,16 +6,12 @@ import pytest
 import torch
 
 import pinn
+from problems import poisson1d
 
 
 def poisson(n_pde=64):
-    return pinn.Problem(
-        pinn.Interval("x", -1.0, 1.0),
-        pde=lambda f: -f.u_xx - math.pi**2 * torch.sin(math.pi * f.x),
-        conditions=[pinn.dirichlet(0.0, n=2)],
-        n_pde=n_pde,
-        exact=lambda x: torch.sin(math.pi * x[:, 0:1]),
-    )
+    """-u'' = pi^2 sin(pi x) on [-1, 1], u(+-1) = 0, with `n_pde` collocation points."""
+    return poisson1d.problem(n_pde=n_pde)
 
 
 def fit(problem, stages, **kw):
@@ -119,10 +115,12 @@ def test_bad_net_and_stage_arguments_raise_early(make, match):
         make(poisson())
 
 
-def test_nan_loss_restores_the_last_good_state():
+def test_a_diverging_run_stops_with_the_last_good_state():
     p = poisson()
     net = pinn.MLP(p, hidden=[8])
-    with pytest.warns(UserWarning, match="restored the last finite state"):
-        r = pinn.train(p, net, stages=[pinn.SGD(steps=200, lr=1e6)], log_every=1)
+    with pytest.warns(UserWarning, match="halved the learning rate"):
+        with pytest.raises(pinn.TrainingDiverged, match="5 failures in a row") as e:
+            pinn.train(p, net, stages=[pinn.SGD(steps=200, lr=1e6)], log_every=1)
+    r = e.value.result
     assert all(math.isfinite(v) for v in (h["loss"] for h in r.history))
     assert all(torch.isfinite(q).all() for q in r.net.parameters())

@@ -2,7 +2,6 @@
 mini-batches and epochs, resampling, early stopping, callbacks, and bad input."""
 
 import io
-import math
 
 import numpy as np
 import pytest
@@ -11,6 +10,7 @@ import torch
 import pinn
 from pinn.train.batches import Batches
 from pinn.train.regularization import penalties, weights
+from problems import poisson1d
 
 # -- optimizers: each stage against the update rule of the notes, on f(w) = sum a w^2 / 2 -------
 A = np.array([1.0, 4.0, 0.25])
@@ -118,13 +118,8 @@ def test_any_torch_optimizer_class_is_a_stage():
 
 # -- training runs ---------------------------------------------------------------------------
 def poisson(n_pde=32):
-    return pinn.Problem(
-        pinn.Interval("x", -1.0, 1.0),
-        pde=lambda f: -f.u_xx - math.pi**2 * torch.sin(math.pi * f.x),
-        conditions=[pinn.dirichlet(0.0, n=2)],
-        n_pde=n_pde,
-        exact=lambda x: torch.sin(math.pi * x[:, 0:1]),
-    )
+    """-u'' = pi^2 sin(pi x) on [-1, 1], u(+-1) = 0, with `n_pde` collocation points."""
+    return poisson1d.problem(n_pde=n_pde)
 
 
 def regression(n=20):
