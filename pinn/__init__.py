@@ -33,6 +33,7 @@ from .train import (
     Stage,
     StepDecay,
     TorchOptimizer,
+    TrainingDiverged,
     train,
 )
 
@@ -63,6 +64,7 @@ __all__ = [
     "MLP",
     "Result",
     "train",
+    "TrainingDiverged",
     "Stage",
     "Adam",
     "AdamW",

@@ -6,6 +6,8 @@ the mini-batch sampler and the history so far. Plain data means `torch.load(weig
 reads it safely and a problem's lambdas never need pickling (the run's config.json rebuilds
 the problem). Files are written atomically (a temporary file, then a rename), and a model
 with NaN/Inf is never written, so a crash or a diverging run leaves the last good checkpoint.
+Each file carries a SHA-256 digest of its contents, checked on loading: torch's zip format
+keeps CRCs but does not check them, so without it a damaged file could load as wrong numbers.
 
 Layout in a run directory: `checkpoints/last.pt` (every `every` steps and at each stage
 end; `pinn resume` continues from it) and `checkpoints/stage-K-NAME.pt` (kept, one per stage).
@@ -14,16 +16,18 @@ end; `pinn resume` continues from it) and `checkpoints/stage-K-NAME.pt` (kept, o
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import signal
 import tempfile
 import threading
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 
 import torch
 
-FORMAT = 1
+FORMAT = 2
 KEYS = (
     "format",
     "step",
@@ -41,6 +45,7 @@ KEYS = (
     "n_eval",
 )
 LAST = "last.pt"
+DIGEST = "digest"
 
 
 class CheckpointError(ValueError):
@@ -75,6 +80,34 @@ def set_rng_state(state: dict) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
+def digest(state: dict) -> str:
+    """SHA-256 of everything in `state` but its digest: tensors by dtype, shape and bytes,
+    containers in order, other values by repr."""
+    h = hashlib.sha256()
+
+    def walk(value):
+        if torch.is_tensor(value):
+            t = value.detach().cpu().clone(memory_format=torch.contiguous_format).reshape(-1)
+            h.update(f"tensor {t.dtype} {tuple(value.shape)}".encode())
+            h.update(t.view(torch.uint8).numpy().tobytes())
+        elif isinstance(value, Mapping):
+            h.update(b"{")
+            for k, v in value.items():
+                walk(k)
+                walk(v)
+            h.update(b"}")
+        elif isinstance(value, (list, tuple)):
+            h.update(b"[" if isinstance(value, list) else b"(")
+            for v in value:
+                walk(v)
+            h.update(b"]")
+        else:
+            h.update(f"{type(value).__name__} {value!r};".encode())
+
+    walk({k: v for k, v in state.items() if k != DIGEST})
+    return h.hexdigest()
+
+
 def _finite(model: dict) -> bool:
     return all(
         torch.isfinite(t).all()
@@ -95,7 +128,8 @@ def save(path, state: dict) -> bool:
             stacklevel=2,
         )
         return False
-    atomic_write(path, lambda f: torch.save(state, f), binary=True)
+    sealed = {**state, DIGEST: digest(state)}
+    atomic_write(path, lambda f: torch.save(sealed, f), binary=True)
     return True
 
 
@@ -117,6 +151,10 @@ def load(path, map_location="cpu") -> dict:
         raise CheckpointError(
             f"{path} has checkpoint format {state['format']}; this pinn reads format {FORMAT}"
         )
+    if state.get(DIGEST) != digest(state):
+        raise CheckpointError(
+            f"checkpoint {path} is corrupted (its contents do not match their digest){choices}"
+        )
     return state
 
 
@@ -135,6 +173,8 @@ class Checkpoints:
                 f"checkpoint interval must be a positive number of steps, got {every!r}"
             )
         self.directory, self.every = Path(directory), every
+        for stale in self.directory.glob(".*.pt.*"):  # `atomic_write`'s, left by a killed run
+            stale.unlink()
         self.saved_at: int | None = None  # the step of the last checkpoint written
         self.interrupted = False
 

@@ -1,7 +1,8 @@
 """The `pinn` command line: list, run, resume, report and check the problems of the library.
 
 A user error (unknown problem, bad option, missing run directory, corrupted checkpoint)
-exits with status 2 and one readable line that names what is wrong and what is valid.
+exits with status 2 and one readable line that names what is wrong and what is valid; a run
+that diverges (`pinn.TrainingDiverged`) exits with status 1 and one line.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import sys
 from pathlib import Path
 
 import torch
+
+from .train import TrainingDiverged
 
 EPILOG = "See docs/cli.md for the run directory, checkpoints and the --set syntax."
 
@@ -228,6 +231,9 @@ def main(argv=None) -> int:
         message = " ".join(str(e).split())
         print(f"{command}: error: {message}", file=sys.stderr)
         return 2
+    except TrainingDiverged as e:
+        print(f"{command}: {' '.join(str(e).split())}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt as e:
         where = getattr(args, "run_dir", None) or getattr(args, "out", None)
         hint = f"; continue with `pinn resume {where}`" if where else ""

@@ -45,12 +45,16 @@ class Condition:
                 f"{self.kind}: weight must be a finite number >= 0, got {self.weight!r}"
             )
         if not (
-            callable(self.value) or _is_number(self.value) or self.kind in ("data", "residual", "periodic")
+            callable(self.value)
+            or _is_number(self.value)
+            or self.kind in ("data", "residual", "periodic")
         ):
             raise TypeError(
                 f"{self.kind}: value must be a number or a callable of the points, got "
                 f"{type(self.value).__name__}"
             )
+        if _is_number(self.value) and not np.isfinite(self.value):
+            raise ValueError(f"{self.kind}: value must be a finite number, got {self.value!r}")
         if self.on is not None and not (
             isinstance(self.on, (Subset, torch.Tensor, np.ndarray)) or callable(self.on)
         ):
@@ -61,7 +65,7 @@ class Condition:
 
 
 def _is_number(v) -> bool:
-    return isinstance(v, (int, float, np.number)) and not isinstance(v, bool) and np.isfinite(v)
+    return isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
 
 
 def dirichlet(value=0.0, on=None, n=256, field=None, weight=1.0, name=None) -> Condition:
@@ -76,6 +80,11 @@ def neumann(value=0.0, on=None, n=256, field=None, weight=1.0, name=None) -> Con
 
 def robin(value=0.0, on=None, n=256, field=None, weight=1.0, name=None, alpha=1.0, beta=1.0):
     """alpha * u + beta * du/dn = value."""
+    for what, v in (("alpha", alpha), ("beta", beta)):
+        if not (_is_number(v) and np.isfinite(v)):
+            raise ValueError(f"robin: {what} must be a finite number, got {v!r}")
+    if alpha == 0 and beta == 0:
+        raise ValueError("robin: alpha and beta cannot both be 0 (that leaves 0 = value)")
     return Condition("robin", value, on, n, field, weight, name, {"alpha": alpha, "beta": beta})
 
 
@@ -99,8 +108,7 @@ def periodic(coord: str, n=256, order=1, field=None, weight=1.0, name=None) -> C
 
 def data(points, values, field=None, weight=1.0, name=None) -> Condition:
     """u(points) = values: observations, (N, d) points and (N, k) or (N,) values."""
-    points = torch.as_tensor(np.asarray(points) if not torch.is_tensor(points) else points)
-    values = torch.as_tensor(np.asarray(values) if not torch.is_tensor(values) else values)
+    points, values = _numbers(points, "points"), _numbers(values, "values")
     if points.ndim != 2 or len(points) == 0:
         raise ValueError(
             f"data: points must be a non-empty (N, d) array, got shape {tuple(points.shape)}"
@@ -116,6 +124,14 @@ def data(points, values, field=None, weight=1.0, name=None) -> Condition:
         if not torch.isfinite(t.double()).all():
             raise ValueError(f"data: {what} contain NaN or Inf")
     return Condition("data", values.double(), points.double(), None, field, weight, name)
+
+
+def _numbers(value, what: str) -> torch.Tensor:
+    """`value` (an array, tensor or nested list of numbers) as a tensor; TypeError otherwise."""
+    array = value if torch.is_tensor(value) else np.asarray(value)
+    if not torch.is_tensor(array) and array.dtype.kind not in "iuf":
+        raise TypeError(f"data: {what} must be numbers, got an array of {array.dtype}")
+    return torch.as_tensor(array)
 
 
 def residual(fn: Callable, on=None, n=256, weight=1.0, name=None) -> Condition:

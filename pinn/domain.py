@@ -56,6 +56,14 @@ def _check_count(n, what="n"):
         raise ValueError(f"{what} must be a positive integer, got {n!r}")
 
 
+def _floats(value, what: str) -> np.ndarray:
+    """`value` (a number or a sequence of them) as floats; ValueError naming it otherwise."""
+    array = np.asarray(value)
+    if array.dtype.kind not in "iuf":
+        raise ValueError(f"{what} must be a number or a sequence of numbers, got {value!r}")
+    return array.astype(float)
+
+
 def _check_name(name):
     if not isinstance(name, str) or not name.isidentifier():
         raise ValueError(f"coordinate name must be an identifier such as 'x', got {name!r}")
@@ -196,8 +204,7 @@ class Box(Domain):
     def __init__(
         self, lo: Sequence[float], hi: Sequence[float], names: Sequence[str] | None = None
     ):
-        lo = np.atleast_1d(np.asarray(lo, dtype=float))
-        hi = np.atleast_1d(np.asarray(hi, dtype=float))
+        lo, hi = np.atleast_1d(_floats(lo, "lo")), np.atleast_1d(_floats(hi, "hi"))
         if lo.ndim != 1 or lo.shape != hi.shape or len(lo) == 0:
             raise ValueError(f"lo and hi must be sequences of equal length, got {lo} and {hi}")
         if names is None:
@@ -276,13 +283,16 @@ class Disk(Domain):
     """The disk of `radius` around `center` in the plane of two named coordinates."""
 
     def __init__(self, center=(0.0, 0.0), radius: float = 1.0, names: Sequence[str] = ("x", "y")):
-        center = np.asarray(center, dtype=float)
+        center = _floats(center, "Disk center")
         names = tuple(names)
         if center.shape != (2,) or len(names) != 2:
             raise ValueError(f"Disk needs a 2-d center and 2 names, got {center}, {names}")
+        if not np.isfinite(center).all():
+            raise ValueError(f"Disk center must be finite, got {center.tolist()}")
         for name in names:
             _check_name(name)
-        if not (np.isfinite(radius) and radius > 0):
+        number = isinstance(radius, (int, float, np.number)) and not isinstance(radius, bool)
+        if not (number and np.isfinite(radius) and radius > 0):
             raise ValueError(f"Disk radius must be a positive number, got {radius!r}")
         self.names, self.center, self.radius = names, center, float(radius)
         self.lo, self.hi = center - radius, center + radius

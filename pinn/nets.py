@@ -147,11 +147,20 @@ class MLP(nn.Module):
         output_scaling: str | tuple | None = None,
     ):
         super().__init__()
-        hidden = list(hidden)
-        if not hidden or not all(
-            isinstance(h, int) and not isinstance(h, bool) and h > 0 for h in hidden
+        if not (hasattr(problem, "fields") and hasattr(problem, "domain")):
+            raise TypeError(
+                f"problem must be a pinn.Problem or pinn.Supervised, got {type(problem).__name__}"
+            )
+        if (
+            isinstance(hidden, str)
+            or not isinstance(hidden, Sequence)
+            or not hidden
+            or not all(isinstance(h, int) and not isinstance(h, bool) and h > 0 for h in hidden)
         ):
             raise ValueError(f"hidden must be a non-empty list of positive widths, got {hidden!r}")
+        hidden = list(hidden)
+        if not isinstance(batch_norm, bool):
+            raise TypeError(f"batch_norm must be True or False, got {batch_norm!r}")
         if init not in INITS:
             raise ValueError(f"unknown init {init!r}; valid: {', '.join(INITS)}")
         if input_scaling not in SCALINGS:

@@ -8,6 +8,7 @@ residual of the wrong shape or an exact solution of the wrong shape fails here, 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -67,7 +68,10 @@ class Unknowns(torch.nn.Module):
     def __init__(self, initial: Mapping[str, float]):
         super().__init__()
         self.values = torch.nn.ParameterDict(
-            {k: torch.nn.Parameter(torch.tensor(float(v))) for k, v in initial.items()}
+            {
+                k: torch.nn.Parameter(torch.tensor(float(v), dtype=torch.float64))
+                for k, v in initial.items()
+            }
         )
 
     def view(self) -> Params:
@@ -262,15 +266,8 @@ class Problem:
         params = Unknowns(self.unknowns).double().view()
         requested = {}
         for s in self.sets:
-            try:
+            with _calling(f"loss term(s) {[t.name for t in s.terms]}"):
                 out, f = self._set_losses(s, net, batch[s.name], params)
-            except (ValueError, TypeError):
-                raise
-            except Exception as e:  # a user function failed: say which one
-                raise ValueError(
-                    f"evaluating loss term(s) {[t.name for t in s.terms]} failed: "
-                    f"{type(e).__name__}: {e}"
-                ) from e
             for term, value in out.items():
                 if not torch.isfinite(value):
                     raise ValueError(
@@ -280,7 +277,8 @@ class Problem:
             requested[s.name] = f.requested
         if self.exact is not None:
             x = torch.as_tensor(self.domain.grid(64), dtype=torch.float64)
-            self.exact_at(x)
+            with _calling("the exact solution"):
+                self.exact_at(x)
         return requested
 
     def exact_at(self, x: torch.Tensor) -> torch.Tensor:
@@ -298,14 +296,24 @@ class Problem:
                 f"exact solution returned shape {tuple(u.shape)} for {len(x)} points; "
                 f"expected ({len(x)}, {len(self.fields)}) for fields {self.fields}"
             )
-        if not torch.isfinite(u).all():
-            raise ValueError("exact solution returned NaN or Inf")
+        _check_finite(x, u, "exact solution returned")
         return u
 
 
 # -- helpers ----------------------------------------------------------------------------------
+@contextlib.contextmanager
+def _calling(what: str):
+    """Report a failure inside user code (a residual, an exact solution) as a ValueError."""
+    try:
+        yield
+    except (ValueError, TypeError):
+        raise
+    except Exception as e:
+        raise ValueError(f"evaluating {what} failed: {type(e).__name__}: {e}") from e
+
+
 def _names(fields) -> tuple[str, ...]:
-    names = (fields,) if isinstance(fields, str) else tuple(fields)
+    names = (fields,) if isinstance(fields, str) else tuple(fields) if _is_list(fields) else ()
     if not names or not all(isinstance(n, str) and n.isidentifier() for n in names):
         raise ValueError(f"fields must be a name such as 'u' or a tuple of names, got {fields!r}")
     if len(set(names)) != len(names):
@@ -326,9 +334,18 @@ def _unknowns(unknowns) -> dict[str, float]:
     return {k: float(v) for k, v in unknowns.items()}
 
 
+def _is_list(value) -> bool:
+    return isinstance(value, (list, tuple))
+
+
 def _conditions(conditions):
     if isinstance(conditions, Condition):
         conditions = [conditions]
+    if not _is_list(conditions):
+        raise TypeError(
+            f"conditions must be a list of pinn conditions (pinn.dirichlet(...), ...), "
+            f"got {conditions!r}"
+        )
     for c in conditions:
         if not isinstance(c, Condition):
             raise TypeError(
@@ -393,11 +410,20 @@ def _target(value, k: int, name: str):
                 f"{name}: value returned shape {tuple(v.shape)} for {len(x)} points; "
                 f"expected ({len(x)},), ({len(x)}, 1) or ({len(x)}, {k})"
             )
-        if not torch.isfinite(v).all():
-            raise ValueError(f"{name}: value contains NaN or Inf")
+        _check_finite(x, v, f"{name}: value is")
         return v
 
     return target
+
+
+def _check_finite(x: torch.Tensor, v: torch.Tensor, what: str) -> None:
+    """ValueError naming the first point where `v` (one row per point of `x`) is NaN or Inf."""
+    bad = ~torch.isfinite(v).all(dim=1)
+    if bad.any():
+        raise ValueError(
+            f"{what} NaN or Inf at {int(bad.sum())} of {len(x)} points, e.g. "
+            f"{x[bad][0].tolist()} -> {v[bad][0].tolist()}; it must be finite on the domain"
+        )
 
 
 def _drawer(domain: Domain, on, default: Subset | None, n, method):

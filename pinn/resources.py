@@ -28,7 +28,9 @@ def available_memory(device: torch.device) -> int:
     return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
 
 
-def step_memory(problem, net: torch.nn.Module, dtype: torch.dtype, points: int | None = None) -> int:
+def step_memory(
+    problem, net: torch.nn.Module, dtype: torch.dtype, points: int | None = None
+) -> int:
     """Rough bytes of one loss-and-gradient evaluation over all point sets (or `points` each)."""
     width = sum(m.out_features for m in net.modules() if isinstance(m, torch.nn.Linear)) or 64
     size = torch.tensor([], dtype=dtype).element_size()
@@ -40,13 +42,21 @@ def step_memory(problem, net: torch.nn.Module, dtype: torch.dtype, points: int |
     return total
 
 
+def points_memory(problem, dtype: torch.dtype) -> int:
+    """Rough bytes of all the training points: drawn in float64, kept in `dtype`, normals."""
+    size = torch.tensor([], dtype=dtype).element_size()
+    return sum(2 * s.size * problem.domain.dim * (8 + size) for s in problem.sets)
+
+
 def check_fits(problem, net, dtype, device, points: int | None = None) -> None:
-    """Raise a ValueError suggesting mini-batches if a step would not fit in memory."""
-    need, have = step_memory(problem, net, dtype, points), available_memory(device)
+    """Raise a ValueError suggesting mini-batches if the points and one step (on `points` of
+    each set, or all) would not fit in memory."""
+    need = step_memory(problem, net, dtype, points) + points_memory(problem, dtype)
+    have = available_memory(device)
     if need > FRACTION * have:
         gib = 2**30
         raise ValueError(
-            f"one training step needs about {need / gib:.1f} GiB but {device} has "
+            f"the points and one training step need about {need / gib:.1f} GiB but {device} has "
             f"{have / gib:.1f} GiB available; use fewer points (n_pde={problem.n_pde}) or "
             f"mini-batches (batch_size=...) so that each step fits"
         )

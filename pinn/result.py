@@ -64,7 +64,9 @@ class Result:
             values = self.problem.exact_at(points.double())
         values = torch.as_tensor(np.asarray(values) if not torch.is_tensor(values) else values)
         pred = self.predict(points).double().cpu()
-        values = values.double().cpu().reshape(pred.shape[0], -1)
+        values = values.double().cpu()
+        if values.numel() == pred.numel():  # (N,) for one field, say
+            values = values.reshape(pred.shape)
         if values.shape != pred.shape:
             raise ValueError(
                 f"values have shape {tuple(values.shape)}; expected {tuple(pred.shape)}"

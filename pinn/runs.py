@@ -30,7 +30,7 @@ from .plots import save_plots
 from .problem import Unknowns
 from .progress import Progress, TensorBoard
 from .result import Result
-from .train.loop import resolve_device, train
+from .train.loop import TrainingDiverged, resolve_device, train
 
 CONFIG, HISTORY, METRICS, CHECKPOINTS = "config.json", "history.csv", "metrics.json", "checkpoints"
 
@@ -253,9 +253,11 @@ def start(
 
 
 def resume(run_dir, problem=None, *, quiet: bool = False, tensorboard: bool = False) -> Result:
-    """Continue the run in `run_dir` from its last checkpoint, exactly as if never stopped."""
+    """Continue the run in `run_dir` from its last checkpoint, exactly as if never stopped
+    (from the start if it was stopped before its first checkpoint)."""
     config = read_config(run_dir)
-    state = checkpoint.load(last_checkpoint(run_dir))
+    last = last_checkpoint(run_dir)
+    state = checkpoint.load(last) if last.exists() else None
     problem = build_problem(config) if problem is None else problem
     return _train(problem, config, Path(run_dir), state, quiet, tensorboard)
 
@@ -293,7 +295,7 @@ def _train(problem, config, run_dir, state, quiet, tensorboard) -> Result:
                 on_step=on_step,
                 on_stage_end=on_stage_end,
             )
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, TrainingDiverged):
         if last_checkpoint(run_dir).exists():
             write_history(run_dir, checkpoint.load(last_checkpoint(run_dir))["history"])
         raise

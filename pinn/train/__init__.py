@@ -1,6 +1,6 @@
 """Training: stages (optimizers), schedules, batching, early stopping and the loop that runs them."""
 
-from .loop import train
+from .loop import TrainingDiverged, train
 from .schedules import (
     Constant,
     CosineDecay,
@@ -16,6 +16,7 @@ from .stopping import EarlyStopping
 
 __all__ = [
     "train",
+    "TrainingDiverged",
     "Stage",
     "Adam",
     "AdamW",

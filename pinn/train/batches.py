@@ -91,6 +91,8 @@ class Batches:
         """Everything needed to continue with the same batches (for checkpoints)."""
         return {
             "rng": self.rng.bit_generator.state,
+            # scipy's QMC samplers spawn child generators: how many is state as well
+            "spawned": self.rng.bit_generator.seed_seq.n_children_spawned,
             "generator": self.generator.get_state(),
             "points": {k: dataclasses.asdict(p) for k, p in self.points.items()},
             "queue": copy.deepcopy(self._queue),
@@ -99,6 +101,14 @@ class Batches:
 
     def load_state_dict(self, state: dict) -> None:
         """Continue from `state_dict()` (its tensors may come back on the CPU)."""
+        seq = self.rng.bit_generator.seed_seq
+        seq = np.random.SeedSequence(
+            seq.entropy,
+            spawn_key=seq.spawn_key,
+            pool_size=seq.pool_size,
+            n_children_spawned=state["spawned"],
+        )
+        self.rng = np.random.Generator(type(self.rng.bit_generator)(seq))
         self.rng.bit_generator.state = state["rng"]
         self.generator.set_state(state["generator"])
         move = lambda t: None if t is None else t.to(self.device)  # noqa: E731

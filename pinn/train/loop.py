@@ -2,10 +2,20 @@
 
 Loss values stay on the device inside the step loop; they are read back (a host sync) only at
 log points, so the same loop keeps a GPU busy.
+
+Non-finite training: every step flags, on the device, whether its loss and gradient are
+finite; the flags are read at the next log point (and when a checkpoint is due, which syncs
+anyway). After a bad step the run goes back to its last good state, that of the last history
+record whose own loss and gradient were then seen to be finite (network, unknowns, optimizer
+state), with half the learning rate (first-order stages) or an empty L-BFGS memory, and goes
+on. `max_failures` recoveries with no newly confirmed good state between them raise
+`TrainingDiverged`. No checkpoint is written between a bad step and its recovery, so the last
+good checkpoint stays on disk.
 """
 
 from __future__ import annotations
 
+import copy
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -13,7 +23,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 
-from ..checkpoint import FORMAT, rng_state, set_rng_state
+from ..checkpoint import FORMAT, KEYS, rng_state, set_rng_state
 from ..engines import resolve as resolve_engine
 from ..problem import Problem, Unknowns
 from ..resources import check_fits
@@ -25,6 +35,18 @@ from .stages import LBFGS, Adam, Stage
 from .stopping import EarlyStopping, validation_set
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+class TrainingDiverged(RuntimeError):
+    """Training stopped after `max_failures` non-finite losses or gradients in a row.
+
+    `result` holds the last good state and the history so far; no checkpoint was written
+    after that state, so a run directory keeps its last good checkpoint.
+    """
+
+    def __init__(self, message: str, result: Result):
+        super().__init__(message)
+        self.result = result
 
 
 def resolve_device(device) -> torch.device:
@@ -66,6 +88,7 @@ def train(
     resample_every: int | None = None,
     validation=None,
     early_stopping: EarlyStopping | None = None,
+    max_failures: int = 5,
     on_step: Callable[[dict], bool | None] | None = None,
     on_stage_end: Callable[[int, Stage, Result], None] | None = None,
     checkpoints=None,
@@ -93,6 +116,10 @@ def train(
         validation: held-out data, checked at each log point as `val_loss`: a pair (points,
             values), points alone or a number of random points (values from `problem.exact`).
         early_stopping: a `pinn.EarlyStopping` on the validation loss (needs `validation`).
+        max_failures: a non-finite loss or gradient sends the run back to its last good
+            state, with half the learning rate (first-order stages) or an empty L-BFGS memory,
+            each recovery noted in `result.info["nonfinite"]`; this many in a row raise
+            `pinn.TrainingDiverged`.
         on_step: called after every optimizer step (under L-BFGS, every logged chunk) with a
             dict of step, stage, stage_index, stage_step, epoch, iteration, lr, loss (a device
             tensor) and history (the records so far); returning True ends the training.
@@ -102,17 +129,19 @@ def train(
         resume: a checkpoint's state (`pinn.checkpoint.load`): continue from it exactly.
     """
     stages = _check(problem, net, stages, l2, l1, log_every, seed, early_stopping, validation)
+    _check_options(n_eval, max_failures, on_step, on_stage_end, checkpoints, resume)
     device, dtype = resolve_device(device), resolve_dtype(dtype)
     engine = resolve_engine(engine, net)
     torch.manual_seed(seed)
     if initialize and hasattr(net, "reset_parameters"):
         net.reset_parameters()
-    net.to(device=device, dtype=dtype).train()
+    net.to(device=device, dtype=dtype)
+    _check_net(problem, net, device, dtype)
     unknowns = Unknowns(problem.unknowns).to(device=device, dtype=dtype)
-    data = Batches(problem, batch_size, resample_every, seed, dtype, device)
-    if isinstance(problem, Problem):
-        full = any(isinstance(s, LBFGS) for s in stages) or batch_size is None
+    if isinstance(problem, Problem):  # before drawing the points, which may not fit either
+        full = any(isinstance(s, LBFGS) for s in stages) or not isinstance(batch_size, int)
         check_fits(problem, net, dtype, device, None if full else batch_size)
+    data = Batches(problem, batch_size, resample_every, seed, dtype, device)
     result = Result(problem, net, unknowns, device=device, dtype=dtype, n_eval=n_eval)
     held_out = validation_set(problem, validation, seed, dtype, device)
     params, ws = [*net.parameters(), *unknowns.parameters()], weights(net)
@@ -122,7 +151,17 @@ def train(
         terms.update(penalties(ws, l1, l2))
         return terms
 
-    run = _Run(result, data, log_every, verbose, held_out, early_stopping, on_step, checkpoints)
+    run = _Run(
+        result,
+        data,
+        log_every,
+        verbose,
+        held_out,
+        early_stopping,
+        on_step,
+        checkpoints,
+        max_failures,
+    )
     result.info.update(batches_per_epoch=data.per_epoch, stages=[])
     first_stage, done = run.restore(resume) if resume is not None else (0, 0)
     for index in range(first_stage, len(stages)):
@@ -135,6 +174,8 @@ def train(
             optimizer.load_state_dict(resume["optimizer"])
             if scheduler is not None:
                 scheduler.load_state_dict(resume["scheduler"])
+        else:
+            run.begin(optimizer)
         step = _lbfgs_stage if isinstance(stage, LBFGS) else _first_order_stage
         step(stage, index, optimizer, scheduler, loss_terms, run, done)
         done = 0
@@ -159,12 +200,18 @@ def _check(problem, net, stages, l2, l1, log_every, seed, early_stopping, valida
         )
     if not isinstance(net, torch.nn.Module):
         raise TypeError(f"net must be a torch.nn.Module such as pinn.MLP, got {type(net).__name__}")
-    stages = list(stages) if stages is not None else [Adam(steps=1000), LBFGS(steps=1000)]
-    if not stages or not all(isinstance(s, Stage) for s in stages):
+    if stages is None:
+        stages = [Adam(steps=1000), LBFGS(steps=1000)]
+    if (
+        not isinstance(stages, Sequence)
+        or not stages
+        or not all(isinstance(s, Stage) for s in stages)
+    ):
         raise TypeError(
             f"stages must be a non-empty list of pinn stages (pinn.Adam(...), "
             f"pinn.LBFGS(...), ...), got {stages!r}"
         )
+    stages = list(stages)
     for name, value in (("l2", l2), ("l1", l1)):
         if not isinstance(value, (int, float)) or not np.isfinite(value) or value < 0:
             raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
@@ -183,6 +230,93 @@ def _check(problem, net, stages, l2, l1, log_every, seed, early_stopping, valida
     return stages
 
 
+def _check_options(n_eval, max_failures, on_step, on_stage_end, checkpoints, resume) -> None:
+    """Validate the remaining arguments of `train` that are only used later in the run."""
+    for name, value in (("n_eval", n_eval), ("max_failures", max_failures)):
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    for name, fn in (("on_step", on_step), ("on_stage_end", on_stage_end)):
+        if fn is not None and not callable(fn):
+            raise TypeError(f"{name} must be a callable or None, got {fn!r}")
+    if checkpoints is not None and not all(
+        callable(getattr(checkpoints, m, None)) for m in ("due", "save")
+    ):
+        raise TypeError(
+            f"checkpoints must be a pinn.checkpoint.Checkpoints(directory) writer or None, "
+            f"got {checkpoints!r}"
+        )
+    if resume is not None and not (isinstance(resume, dict) and set(KEYS) <= set(resume)):
+        got = f"a dict of {sorted(resume)}" if isinstance(resume, dict) else repr(resume)
+        raise ValueError(
+            f"resume must be a checkpoint state from pinn.checkpoint.load(path), a dict of "
+            f"{list(KEYS)}; got {got}"
+        )
+
+
+def _check_net(problem, net: torch.nn.Module, device, dtype) -> None:
+    """Run `net` once on two points of the domain (in evaluation mode, so no random draws):
+    it must map the coordinates to one column per field. Leaves it in training mode."""
+    x = torch.as_tensor(problem.domain.sample(2, "uniform", 0), device=device, dtype=dtype)
+    expected = f"(2, {len(problem.fields)}), one column per field {problem.fields}"
+    net.eval()
+    try:
+        u = net(x)
+    except RuntimeError as e:
+        raise ValueError(
+            f"net fails on points of shape (2, {problem.domain.dim}) (coordinates "
+            f"{problem.coords}); it must map them to {expected}: {e}"
+        ) from e
+    finally:
+        net.train()
+    shape = tuple(u.shape) if torch.is_tensor(u) else type(u).__name__
+    if shape != (2, len(problem.fields)):
+        raise ValueError(
+            f"net maps points of shape (2, {problem.domain.dim}) to {shape}; expected {expected}"
+        )
+
+
+class _Guard:
+    """Which steps since the last log point had a non-finite loss or gradient: one device
+    flag per evaluation, read only when asked (at log points, when a checkpoint is due), so
+    that checking every step costs no host sync.
+
+    Under L-BFGS a step is an iteration; the first one of a chunk also owns the evaluation at
+    the chunk's start."""
+
+    def __init__(self):
+        self.reset()
+
+    def reset(self) -> None:
+        self.flags, self.steps, self.seen = [], [], 0  # `seen`: the first bad step once read
+        self.first = None  # the first flag: the evaluation at the state of the last log point
+
+    def check(self, loss: torch.Tensor, optimizer, step: int) -> None:
+        """Flag whether this step's loss and the gradients `optimizer` is about to use are all
+        finite (device operations only)."""
+        grads = [
+            p.grad.reshape(-1)
+            for g in optimizer.param_groups
+            for p in g["params"]
+            if p.grad is not None
+        ]
+        ok = torch.cat([loss.detach().reshape(1), *grads]).isfinite().all()
+        self.first = ok if self.first is None else self.first
+        self.flags.append(ok)
+        self.steps.append(step)
+
+    def first_bad(self) -> int:
+        """The first bad step since the last reset, or 0 (a host sync)."""
+        if not self.seen and self.flags:
+            bad = torch.stack(self.flags).logical_not().nonzero().flatten().tolist()
+            self.seen = self.steps[bad[0]] if bad else 0
+            self.flags, self.steps = [], []  # all read: a later call looks at later steps only
+        return self.seen
+
+    def first_ok(self) -> bool:
+        """Whether the evaluation at the state of the last log point was finite (a sync)."""
+        return self.first is not None and bool(self.first)
+
+
 class _Run:
     """Bookkeeping across stages: the global step, the history, the last good and best states."""
 
@@ -196,12 +330,15 @@ class _Run:
         stopping,
         on_step,
         checkpoints,
+        max_failures,
     ):
         self.result, self.data, self.log_every, self.verbose = result, data, log_every, verbose
         self.held_out, self.stopping, self.on_step = held_out, stopping, on_step
-        self.checkpoints = checkpoints
+        self.checkpoints, self.max_failures = checkpoints, max_failures
+        self.guard = _Guard()
         self.step, self.stage_step, self.start = 0, 0, time.perf_counter()
-        self.good = self.best = None
+        self.good = self.candidate = self.best = None  # snapshots: see `snapshot`
+        self.failures = 0  # recoveries since a new state was last confirmed
         self.best_loss, self.waited, self.stopped = float("inf"), 0, False
         self.sums, self.count = {}, 0
 
@@ -210,8 +347,19 @@ class _Run:
         result = self.result
         run = {
             k: getattr(self, k)
-            for k in ("good", "best", "best_loss", "waited", "stopped", "sums", "count")
+            for k in (
+                "good",
+                "candidate",
+                "failures",
+                "best",
+                "best_loss",
+                "waited",
+                "stopped",
+                "sums",
+                "count",
+            )
         }
+        run["checked"] = self.guard.first is not None  # and passed: see `save`
         return {
             "format": FORMAT,
             "step": self.step,
@@ -239,6 +387,7 @@ class _Run:
         run = dict(state["run"])
         self.start = time.perf_counter() - run.pop("elapsed")
         run["sums"] = {k: v.to(self.result.device) for k, v in run["sums"].items()}
+        self.guard.first = True if run.pop("checked") else None
         for k, v in run.items():
             setattr(self, k, v)
         self.step = state["step"]
@@ -248,6 +397,8 @@ class _Run:
         """Write a checkpoint when the writer says one is due, and always at a stage end
         (`index` is then the next stage)."""
         if self.checkpoints is None or (stage_end is None and not self.checkpoints.due(self.step)):
+            return
+        if self.guard.first_bad():  # a bad step not yet recovered from: keep the last good one
             return
         stage_step = 0 if stage_end else self.stage_step
         self.checkpoints.save(self.state(index, optimizer, scheduler, stage_step), stage_end)
@@ -276,27 +427,42 @@ class _Run:
             self.stopped = True
         return self.stopped
 
-    def log(self, stage, index, lr, terms, scheduler) -> bool:
-        """Record one history entry, then step a plateau schedule and early stopping.
+    def snapshot(self, optimizer) -> dict:
+        """The current step, network and unknowns, and the optimizer state of a first-order
+        stage (L-BFGS starts with an empty memory after a failure instead)."""
+        lbfgs = isinstance(optimizer, torch.optim.LBFGS)
+        return {
+            "step": self.step,
+            "model": self.result.state(),
+            "optimizer": None if lbfgs else copy.deepcopy(optimizer.state_dict()),
+        }
 
-        False ends the stage: on a non-finite loss (after restoring the last good state) or
-        when the run is to stop.
+    def begin(self, optimizer) -> None:
+        """A new stage: its starting state is the one to come back to."""
+        self.good, self.candidate, self.failures = self.snapshot(optimizer), None, 0
+
+    def log(self, stage, index, lr, terms, optimizer, scheduler) -> bool:
+        """Record one history entry, then step a plateau schedule and early stopping; after a
+        non-finite loss or gradient since the last record, `recover` instead.
+
+        The state of a record is a candidate: it becomes the good state to come back to once
+        its own loss and gradient (at the next step) have been finite.
+        False ends the stage: when the run is to stop.
         """
         if self.count:  # mini-batches: the mean over the steps since the last record
             terms = {k: v / self.count for k, v in self.sums.items()}
             self.sums, self.count = {}, 0
         values = {f"loss_{k}": float(v.detach()) for k, v in terms.items()}
         loss = sum(values.values())
-        if not np.isfinite(loss):
-            if self.good is not None:
-                self.result.load_state(self.good)
-            warnings.warn(
-                f"{stage.name} stage: the loss became {loss} at step {self.step}; "
-                "restored the last finite state and ended the stage",
-                stacklevel=3,
-            )
-            return False
-        self.good = self.result.state()
+        bad = self.guard.first_bad() or (0 if np.isfinite(loss) else self.step)
+        if self.candidate is not None and (not bad or self.guard.first_ok()):
+            self.good, self.failures = self.candidate, 0
+        self.candidate = None
+        self.guard.reset()
+        if bad:
+            self.recover(stage, optimizer, scheduler, bad)
+            return not self.stopped
+        self.candidate = self.snapshot(optimizer)
         record = {
             "step": self.step,
             "stage": stage.name,
@@ -328,9 +494,49 @@ class _Run:
             self._check_stop(monitored)
         return not self.stopped
 
+    def recover(self, stage, optimizer, scheduler, bad: int) -> None:
+        """Go back to the last good state after a non-finite loss or gradient at step `bad`,
+        with half the learning rate (first-order) or an empty memory (L-BFGS); raise
+        TrainingDiverged when that makes `max_failures` in a row."""
+        self.failures += 1
+        self.result.load_state(self.good["model"])
+        stop = self.failures >= self.max_failures
+        if stop:
+            action = f"stopped after {self.failures} failures in a row"
+        elif isinstance(optimizer, torch.optim.LBFGS):
+            optimizer.state.clear()
+            action = "restarted L-BFGS with an empty memory"
+        else:
+            lrs = [group["lr"] / 2 for group in optimizer.param_groups]
+            optimizer.load_state_dict(copy.deepcopy(self.good["optimizer"]))  # loading aliases
+            for group, lr in zip(optimizer.param_groups, lrs):
+                group["lr"] = lr
+            for name in ("base_lrs", "max_lrs"):  # what LambdaLR, CyclicLR, ... compute lr from
+                if hasattr(scheduler, name):
+                    setattr(scheduler, name, [v / 2 for v in getattr(scheduler, name)])
+            action = f"halved the learning rate to {lrs[0]:.3g}"
+        self.result.info.setdefault("nonfinite", []).append(
+            {"step": bad, "stage": stage.name, "restored_step": self.good["step"], "action": action}
+        )
+        message = (
+            f"{stage.name} stage: non-finite loss or gradient at step {bad}; restored the state "
+            f"of step {self.good['step']} and {action}"
+        )
+        if stop:
+            raise TrainingDiverged(
+                f"training diverged: {message} (max_failures={self.max_failures}); the last good "
+                "checkpoint is kept. Lower the learning rate, use dtype='float64', or look for a "
+                "division by zero or an overflow in the residuals",
+                self.result,
+            )
+        warnings.warn(
+            f"{message} (failure {self.failures} of at most {self.max_failures} in a row)",
+            stacklevel=5,  # the caller of `train`
+        )
+
     def _check_stop(self, value: float) -> None:
         if self.stopping.improved(value, self.best_loss):
-            self.best_loss, self.best, self.waited = value, (self.step, self.good), 0
+            self.best_loss, self.best, self.waited = value, (self.step, self.candidate["model"]), 0
             return
         self.waited += 1
         if self.waited >= self.stopping.patience:
@@ -358,6 +564,7 @@ def _first_order_stage(stage, index, optimizer, scheduler, loss_terms, run: _Run
         terms = loss_terms(batch)
         loss = sum(terms.values())
         loss.backward()
+        run.guard.check(loss, optimizer, run.step + 1)
         lr = optimizer.param_groups[0]["lr"]
         optimizer.step()
         if per_step:
@@ -366,7 +573,7 @@ def _first_order_stage(stage, index, optimizer, scheduler, loss_terms, run: _Run
         run.track(terms)
         last = run.callback(stage, index, lr, loss) or k == stage.steps - 1
         if (run.step % run.log_every == 0 or last) and not run.log(
-            stage, index, lr, terms, scheduler
+            stage, index, lr, terms, optimizer, scheduler
         ):
             return
         run.save(index, optimizer, scheduler)
@@ -374,35 +581,44 @@ def _first_order_stage(stage, index, optimizer, scheduler, loss_terms, run: _Run
 
 def _lbfgs_stage(stage, index, optimizer, scheduler, loss_terms, run: _Run, done: int):
     """Run L-BFGS on all the points in chunks of `log_every` iterations (its state carries
-    across chunks)."""
-    batch, last = run.data.full(), {}
+    across chunks; a recovery from a non-finite step empties it)."""
+    batch, last, first = run.data.full(), {}, optimizer.param_groups[0]["params"][0]
+
+    def iterations() -> int:  # torch counts them in the state of the first parameter
+        return optimizer.state[first].get("n_iter", 0)
 
     def closure():
         optimizer.zero_grad(set_to_none=True)
         terms = loss_terms(batch)
         total = sum(terms.values())
         total.backward()
+        run.guard.check(total, optimizer, run.step + max(1, iterations() - before))
         last.update(terms)
         return total
 
-    state = optimizer.state[optimizer.param_groups[0]["params"][0]]
     per_step = scheduler is not None and not stage.decay.on_log
     while done < stage.steps:
         chunk = min(run.log_every - run.step % run.log_every, stage.steps - done)
         optimizer.param_groups[0]["max_iter"] = chunk
-        before, lr = state.get("n_iter", 0), optimizer.param_groups[0]["lr"]
-        loss = optimizer.step(closure)
-        iterations = state.get("n_iter", 0) - before
-        done += iterations
-        run.step, run.stage_step = run.step + iterations, done
-        run.data.count_full(iterations)
-        for _ in range(iterations if per_step else 0):
+        before, lr = iterations(), optimizer.param_groups[0]["lr"]
+        try:
+            loss = optimizer.step(closure)
+        except RuntimeError:  # torch's line search can fail on a NaN: recover as from it
+            if not run.guard.first_bad():
+                raise
+            loss = sum(last.values())
+        failed = run.guard.first_bad()  # a sync, but L-BFGS syncs at every evaluation anyway
+        taken = iterations() - before
+        done += taken
+        run.step, run.stage_step = run.step + taken, done
+        run.data.count_full(taken)
+        for _ in range(taken if per_step else 0):
             scheduler.step()
         run.callback(stage, index, lr, loss)
-        if not run.log(stage, index, lr, last, scheduler):
+        if not run.log(stage, index, lr, last, optimizer, scheduler):
             return
         run.save(index, optimizer, scheduler)
-        if iterations < chunk:  # no descent direction left (converged to round-off)
+        if taken < chunk and not failed:  # no descent direction left (round-off)
             run.result.info.setdefault("notes", []).append(
                 f"{stage.name} stage ended after {done} of {stage.steps} iterations: "
                 "no descent direction left"

@@ -15,7 +15,7 @@ from torch.optim import lr_scheduler
 
 def _positive(name, value, integer=False):
     ok = isinstance(value, int) if integer else isinstance(value, (int, float))
-    if isinstance(value, bool) or not ok or not value > 0:
+    if isinstance(value, bool) or not ok or not 0 < value < float("inf"):
         kind = "a positive integer" if integer else "a positive number"
         raise ValueError(f"{name} must be {kind}, got {value!r}")
 

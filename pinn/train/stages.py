@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -195,6 +196,13 @@ class TorchOptimizer(Stage):
             raise ValueError("TorchOptimizer: use pinn.LBFGS for torch.optim.LBFGS")
         if not isinstance(self.kwargs, Mapping):
             raise TypeError(f"{self.label}: kwargs must be a dict, got {self.kwargs!r}")
+        valid = [k for k in inspect.signature(self.optim).parameters if k not in ("params", "lr")]
+        unknown = sorted(set(self.kwargs) - set(valid))
+        if unknown:
+            raise TypeError(
+                f"{self.label}: unknown option(s) {unknown} in kwargs; valid: "
+                f"{', '.join(valid)} (and the stage's own lr=)"
+            )
 
     @property
     def label(self) -> str:

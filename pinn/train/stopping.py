@@ -94,9 +94,16 @@ def validation_set(problem, validation, seed: int, dtype, device) -> Validation 
             f"validation points must have shape (N, {problem.domain.dim}) with N values, got "
             f"points {tuple(x.shape)} and values {tuple(y.shape)}"
         )
+    if not (torch.isfinite(x).all() and torch.isfinite(y).all()):
+        raise ValueError("validation points and values must be finite, got NaN or Inf")
     if isinstance(problem, Supervised):
         return Validation(x.to(device, dtype), problem.target(y, device, dtype), problem.criterion)
     y = y.reshape(len(x), -1).to(device, dtype)
+    if y.shape[1] != len(problem.fields):
+        raise ValueError(
+            f"validation values have {y.shape[1]} columns; expected {len(problem.fields)}, "
+            f"one per field {problem.fields}"
+        )
     return Validation(x.to(device, dtype), y, F.mse_loss)
 
 
