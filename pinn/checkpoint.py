@@ -62,6 +62,9 @@ def atomic_write(path: Path, write, binary: bool = False) -> None:
             write(f)
             f.flush()
             os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would hide run files from other users
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
