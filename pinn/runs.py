@@ -26,7 +26,6 @@ import torch
 from . import checkpoint
 from .config import RUNTIME, config_to_recipe, recipe_to_config
 from .nets import MLP
-from .plots import save_plots
 from .problem import Unknowns
 from .progress import Progress, TensorBoard
 from .result import Result
@@ -173,6 +172,8 @@ def metrics(result, seed: int) -> dict:
 
 def write_results(result, run_dir, seed: int) -> dict:
     """Write history.csv, metrics.json and the plots of a finished run; return the metrics."""
+    from .plots import save_plots  # matplotlib only when plotting: `import pinn` stays fast
+
     write_history(run_dir, result.history)
     summary = metrics(result, seed)
     checkpoint.atomic_write(Path(run_dir) / METRICS, lambda f: json.dump(summary, f, indent=2))
