@@ -13,7 +13,6 @@ Needs scikit-learn (`pip install scikit-learn`), for the data only.
 
 from __future__ import annotations
 
-import argparse
 import math
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
+from _figures import run, save
 
 import pinn  # noqa: E402
 
@@ -82,13 +82,8 @@ def main(out: Path) -> None:
             fontsize=9,
         )
         sub.axis("off")
-    fig.tight_layout()
-    out.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out / "digits.png", dpi=120)
-    print(f"figure: {out / 'digits.png'}")
+    save(fig, out, "digits.png")
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("docs/training"), help="figure folder")
-    main(parser.parse_args().out)
+    run(main, __doc__)

@@ -13,7 +13,6 @@ sigmoid, whose slope is at most 1/4, makes them vanish towards the first layers 
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import matplotlib
@@ -21,6 +20,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
+from _figures import run, save
 
 import pinn  # noqa: E402
 
@@ -74,13 +74,8 @@ def main(out: Path) -> None:
         title=f"gradient norm per layer, {DEPTH} hidden layers of {WIDTH}",
     )
     ax.legend()
-    fig.tight_layout()
-    out.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out / "gradients.png", dpi=120)
-    print(f"figure: {out / 'gradients.png'}")
+    save(fig, out, "gradients.png")
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("docs/training"), help="figure folder")
-    main(parser.parse_args().out)
+    run(main, __doc__)

@@ -13,7 +13,6 @@ attractor's size, in time units and Lyapunov times, and the fitted growth rate o
 
 from __future__ import annotations
 
-import argparse
 import math
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
+from _figures import run, save
 
 import pinn  # noqa: E402
 from pinn import assimilation as da  # noqa: E402
@@ -99,13 +99,8 @@ def main(out: Path) -> None:
     axes[1].axhline(0.1 * size, color="0.5", lw=0.8, label="10% of the attractor size")
     axes[1].set(xlabel="t", ylim=(1e-6, 100), title="error growth")
     axes[1].legend()
-    fig.tight_layout()
-    out.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out / "lorenz.png", dpi=120)
-    print(f"figure: {out / 'lorenz.png'}")
+    save(fig, out, "lorenz.png")
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("docs/training"), help="figure folder")
-    main(parser.parse_args().out)
+    run(main, __doc__)

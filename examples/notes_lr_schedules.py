@@ -11,7 +11,6 @@ exponential decay 0.1·e^(-0.1 t) freezes before it gets there; a power decay
 
 from __future__ import annotations
 
-import argparse
 import math
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
+from _figures import run, save
 
 import pinn  # noqa: E402
 
@@ -66,13 +66,8 @@ def main(out: Path) -> None:
         ax.plot(0, 0, "k+", ms=12)
         ax.set(title=f"{name}: |x - x*| = {dist[0]:.3f}", xlabel="x1")
     axes[0].set_ylabel("x2")
-    fig.tight_layout()
-    out.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out / "lr_schedules.png", dpi=120)
-    print(f"figure: {out / 'lr_schedules.png'}")
+    save(fig, out, "lr_schedules.png")
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("docs/training"), help="figure folder")
-    main(parser.parse_args().out)
+    run(main, __doc__)

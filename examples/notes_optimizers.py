@@ -10,13 +10,13 @@ say, a second-order method after a first-order one does best.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from _figures import run, save
 
 import pinn  # noqa: E402
 from problems import poisson2d  # noqa: E402
@@ -46,13 +46,8 @@ def main(out: Path) -> None:
         )
     ax.set(xlabel="step", title="poisson2d: loss (solid) and relative L2 error (dashed)")
     ax.legend(fontsize=8, ncol=2)
-    fig.tight_layout()
-    out.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out / "optimizers.png", dpi=120)
-    print(f"figure: {out / 'optimizers.png'}")
+    save(fig, out, "optimizers.png")
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("docs/training"), help="figure folder")
-    main(parser.parse_args().out)
+    run(main, __doc__)

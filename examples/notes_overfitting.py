@@ -12,7 +12,6 @@ epoch and restores the parameters of that epoch.
 
 from __future__ import annotations
 
-import argparse
 import math
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
+from _figures import run, save
 
 import pinn  # noqa: E402
 
@@ -106,13 +106,8 @@ def main(out: Path) -> None:
     axes[1].legend(fontsize=8)
     axes[2].set(title="loss per epoch (line: early-stopping choice)", xlabel="epoch")
     axes[2].legend(fontsize=8)
-    fig.tight_layout()
-    out.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out / "overfitting.png", dpi=120)
-    print(f"figure: {out / 'overfitting.png'}")
+    save(fig, out, "overfitting.png")
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("docs/training"), help="figure folder")
-    main(parser.parse_args().out)
+    run(main, __doc__)

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import pinn
+from pinn.nets import Lambda
 
 LINE = pinn.Interval("x", 0.0, 1.0)
 SPACE_TIME = pinn.Interval("x", -1.0, 1.0) * pinn.Time(0.0, 1.0)
@@ -23,15 +24,7 @@ def poisson(**kw):
     return pinn.Problem(LINE, **args)
 
 
-class Exact(torch.nn.Module):
-    """A 'network' that returns a given function, to check that exact solutions have zero loss."""
-
-    def __init__(self, fn):
-        super().__init__()
-        self.fn = fn
-
-    def forward(self, x):
-        return self.fn(x)
+Exact = Lambda  # a "network" that returns fn(x)
 
 
 def test_exact_solution_has_zero_loss_and_a_wrong_one_does_not():
