@@ -88,13 +88,14 @@ class Runner:
             self.params = list(self.plain.parameters())
             loss = BASELINES[case.kind]
             self.loss = lambda: loss(self.plain, self.net.shift, self.net.scale, self.batch)
+            self.adam_opt = torch.optim.Adam(self.params, lr=1e-3)  # pinn's Adam is fused
         else:
             engine = engines.resolve(config, self.net)
             self.params = list(self.net.parameters())
             self.loss = lambda: sum(
                 self.problem.losses(self.net, self.batch, None, engine).values()
             )
-        self.adam_opt = Adam(steps=1, lr=1e-3).build(self.params)
+            self.adam_opt = Adam(steps=1, lr=1e-3).build(self.params)
         self.lbfgs_opt = None
 
     def adam(self, steps: int) -> None:

@@ -32,7 +32,30 @@ Channel = tuple[int, ...]  # a sorted multi-index of coordinates; () is the valu
 
 # -- activations: sigma and its derivatives up to order n ------------------------------------
 def _tanh(z, n):
-    return _riccati(torch.tanh(z), lambda t: 1 - t.square(), lambda t: -2 * t, n)
+    return _riccati(_fast_tanh(z), lambda t: 1 - t.square(), lambda t: -2 * t, n)
+
+
+def _fast_tanh(z):
+    return _FastTanh.apply(z)
+
+
+class _FastTanh(torch.autograd.Function):
+    """tanh(z) as e / (e + 2), e = expm1(2z): within 2 ulp of torch.tanh (float32 and float64)
+    and, compiled on the CPU, 2.5x faster, a vectorized expm1 being cheaper than tanh. z is
+    capped at 20, where tanh rounds to 1 in float64 already, so that expm1 cannot overflow.
+    The backward, g (1 - t^2), reads the saved output (differentiable to any order)."""
+
+    @staticmethod
+    def forward(ctx, z):
+        e = torch.expm1(2 * z.clamp(max=20.0))
+        t = e / (e + 2)
+        ctx.save_for_backward(t)
+        return t
+
+    @staticmethod
+    def backward(ctx, grad):
+        (t,) = ctx.saved_tensors
+        return grad * (1 - t * t)
 
 
 def _sigmoid(z, n):
@@ -182,18 +205,22 @@ def _activate(sigma, z: list, plan, order: int) -> list:
     return y
 
 
-def taylor_pass(net: MLP, x: torch.Tensor, chans: tuple[Channel, ...]) -> torch.Tensor:
-    """The network output's derivative channels `chans` at `x`, stacked: (len(chans), N, m).
+def taylor_pass(net: MLP, x: torch.Tensor, chans: tuple[Channel, ...], rows=None):
+    """The network output and its derivative channels `chans` at `x`: (u (N, m), stacked
+    (len(chans), rows, m)); only the first `rows` points (None: all) carry derivatives.
 
     The input scaling (x - shift) * scale makes the first layer's first-order channels the
     constant rows W[:, j] * scale[j] and its higher ones zero; channels known to vanish are
     carried as None and skipped. A linear layer maps every channel by its weight and adds the
     bias to the value only (one matmul per channel: stacking them costs two copies).
     """
-    return _pass(net, x, chans, _plan(chans))
+    return _pass(net, x, chans, _plan(chans), rows)
 
 
-def _pass(net: MLP, x: torch.Tensor, chans: tuple[Channel, ...], plan) -> torch.Tensor:
+def _pass(net: MLP, x: torch.Tensor, chans: tuple[Channel, ...], plan, rows=None):
+    if rows is not None and rows < len(x):  # the value alone beyond `rows`: a plain forward
+        u, out = _pass(net, x[:rows], chans, plan)
+        return torch.cat([u, net(x[rows:])]), out
     sigma, order = _derivatives(net.act), len(chans[-1])
     first = net.linears[0]
     w = first.weight * net.scale
@@ -210,14 +237,20 @@ def _pass(net: MLP, x: torch.Tensor, chans: tuple[Channel, ...], plan) -> torch.
         if isinstance(drop, nn.Dropout) and drop.training:
             mask = drop(torch.ones_like(y[0]))  # the same draw as drop(y[0])
             y = [None if c is None else c * mask for c in y]
-        z = [layer(y[0]), *[None if c is None else c @ layer.weight.T for c in y[1:]]]
+        z = [layer(y[0]), *[None if c is None else _linear(c, layer.weight) for c in y[1:]]]
     if net.output_scaled:
         z = [
             net.out_shift + net.out_scale * z[0],
             *[c if c is None else net.out_scale * c for c in z[1:]],
         ]
     zero = torch.zeros_like(z[0])
-    return torch.stack([zero if c is None else c for c in z])
+    return z[0], torch.stack([zero if c is None else c for c in z])
+
+
+def _linear(c: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """c @ w.T; for one output a product and a sum, whose backward is a product too (a
+    matrix product with one column is slow on the CPU, its backward an outer product)."""
+    return (c * w).sum(-1, keepdim=True) if w.shape[0] == 1 else c @ w.T
 
 
 def taylor(net, x: torch.Tensor, keys) -> tuple[torch.Tensor, dict[Key, torch.Tensor]]:
@@ -234,8 +267,40 @@ def taylor(net, x: torch.Tensor, keys) -> tuple[torch.Tensor, dict[Key, torch.Te
     return _known(net, x, keys, taylor_pass, tracks_x=True)
 
 
-def _known(net, x, keys, run, tracks_x: bool):
-    """(u, known) from the channels `run(net, x, chans)` gives.
+def evaluate(engine, net, parts) -> list[tuple[torch.Tensor, dict[Key, torch.Tensor]]]:
+    """`engine(net, x, keys)` for each (x, keys) of `parts` (a problem's point sets).
+
+    `taylor` and `Compiled` evaluate every point independently, so they take all the sets in
+    one pass over the stacked points: the sets that read derivatives first, the others
+    carrying the value only. One call instead of one per set saves the per-call costs (a
+    compiled call's guards and wrappers, the small matrix products) of every extra set.
+    Other engines, networks the pass does not cover and output transforms: one call per set.
+    """
+    if (
+        len(parts) < 2
+        or not (engine is taylor or isinstance(engine, Compiled))
+        or unsupported(net) is not None
+        or net.output_transform is not None
+    ):
+        return [engine(net, x, keys) for x, keys in parts]
+    run = taylor_pass if engine is taylor else engine._run
+    reads = [any(idx for _, idx in keys) for _, keys in parts]
+    order = sorted(range(len(parts)), key=lambda i: not reads[i])  # stable
+    rows = sum(len(parts[i][0]) for i in order if reads[i]) or None  # None: all, by value
+    keys = set().union(*(keys for _, keys in parts))
+    x = torch.cat([parts[i][0] for i in order])
+    u, known = _known(net, x, keys, run, tracks_x=engine is taylor, rows=rows)
+    out, start = [None] * len(parts), 0
+    for i in order:
+        stop = start + len(parts[i][0])
+        part = {key: value[start:stop] for key, value in known.items()} if reads[i] else {}
+        out[i], start = (u[start:stop], part), stop
+    return out
+
+
+def _known(net, x, keys, run, tracks_x: bool, rows=None):
+    """(u, known) from the output and channels `run(net, x, chans, rows)` gives; the
+    derivatives cover the first `rows` points (None: all).
 
     `tracks_x`: the pass is differentiable in x to every order (eager, no output transform),
     so `Fields` may take a derivative that nobody requested from its results; otherwise the
@@ -243,8 +308,7 @@ def _known(net, x, keys, run, tracks_x: bool):
     """
     chans = channels(keys)
     if net.output_transform is None:
-        out = run(net, x if tracks_x else x.detach(), chans)
-        u = out[0]
+        u, out = run(net, x if tracks_x else x.detach(), chans, rows)
         known = {
             (i, a): out[c, :, i : i + 1] for c, a in enumerate(chans) for i in range(u.shape[1])
         }
@@ -252,7 +316,7 @@ def _known(net, x, keys, run, tracks_x: bool):
         # v(x') = sum_a V_a (x' - x)^a / a! matches the network's channels at x, and only the
         # monomials depend on x', so nested reverse mode through the small g is cheap
         x0 = x.detach()
-        out = run(net, x0, chans)
+        out = run(net, x0, chans)[1]
         v = sum(out[c] * _monomial(x - x0, a) for c, a in enumerate(chans))
         u = net.output_transform(x, v)
         f = Fields(x, u, range(x.shape[1]), range(out.shape[2]))
@@ -261,7 +325,7 @@ def _known(net, x, keys, run, tracks_x: bool):
     if tracks_x:
         return u, known
     guard = _Truncated.apply(x, chans)
-    return u + guard, {key: value + guard for key, value in known.items()}
+    return u + guard, {key: value + guard[:rows] for key, value in known.items()}
 
 
 class _Truncated(torch.autograd.Function):
@@ -310,17 +374,17 @@ class Compiled:
             return net(x), {}
         return _known(net, x, keys, self._run, tracks_x=False)
 
-    def _run(self, net, x, chans):
+    def _run(self, net, x, chans, rows=None):
         if self._failed is None:
             try:
-                return self._compiled(net, x, chans, _plan(chans))
+                return self._compiled(net, x, chans, _plan(chans), rows)
             except Exception as e:  # inductor needs a working C++ (CPU) or Triton (CUDA) toolchain
                 self._failed = " ".join(f"{type(e).__name__}: {e}".split("\n\n")[0].split())
                 warnings.warn(
                     f"compiled engine: torch.compile failed ({self._failed}); using eager taylor",
                     stacklevel=3,
                 )
-        return taylor_pass(net, x, chans)
+        return taylor_pass(net, x, chans, rows)
 
 
 # -- names ------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from . import engines
 from .conditions import Condition, takes_params
 from .domain import METHODS, Domain, Subset, _check_count
 from .fields import Fields, Params
@@ -149,24 +150,26 @@ class Problem:
         residuals read (found by the probe at construction); None: nested reverse mode only.
         """
         p = unknowns.view() if unknowns is not None else Params({})
-        return {
-            name: value
-            for s in self.sets
-            for name, value in self._set_losses(s, net, batch[s.name], p, engine)[0].items()
-        }
-
-    def _set_losses(self, s: PointSet, net, pts: Points, p: Params, engine=None):
-        x = pts.x.detach().requires_grad_(True)
+        xs = [batch[s.name].x.detach().requires_grad_(True) for s in self.sets]
         if engine is None:
-            f = Fields(x, net(x), self.coords, self.fields)
+            evaluated = [(net(x), {}) for x in xs]
         else:
-            u, known = engine(net, x, self.derivatives[s.name])
+            evaluated = engines.evaluate(
+                engine, net, [(x, self.derivatives[s.name]) for s, x in zip(self.sets, xs)]
+            )
+        out = {}
+        for s, x, (u, known) in zip(self.sets, xs, evaluated):
             f = Fields(x, u, self.coords, self.fields, known)
+            out.update(self._terms(s, f, batch[s.name], p))
+        return out
+
+    def _terms(self, s: PointSet, f: Fields, pts: Points, p: Params) -> dict[str, torch.Tensor]:
+        """The weighted mean-square loss of each term of set `s`, given its fields `f`."""
         out = {}
         for term in s.terms:
             r = _as_residual(term.residual(f, p, pts), len(pts), term.name)
             out[term.name] = term.weight * r.square().mean()
-        return out, f
+        return out
 
     # -- construction -------------------------------------------------------------------------
     def _point_sets(self):
@@ -267,7 +270,9 @@ class Problem:
         requested = {}
         for s in self.sets:
             with _calling(f"loss term(s) {[t.name for t in s.terms]}"):
-                out, f = self._set_losses(s, net, batch[s.name], params)
+                x = batch[s.name].x.detach().requires_grad_(True)
+                f = Fields(x, net(x), self.coords, self.fields)
+                out = self._terms(s, f, batch[s.name], params)
             for term, value in out.items():
                 if not torch.isfinite(value):
                     raise ValueError(

@@ -147,6 +147,19 @@ def test_activation_derivatives_to_order_five(activation):
         (value,) = torch.autograd.grad(value.sum(), z, create_graph=True)
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_fast_tanh_is_within_two_ulp_of_tanh_and_differentiable_twice(dtype):
+    tiny = torch.logspace(-30, 0, 3001, dtype=dtype)
+    z = torch.cat([torch.linspace(-40, 40, 80_001, dtype=dtype), tiny, -tiny])
+    want = torch.tanh(z.double())
+    rel = (engines._fast_tanh(z).double() - want).abs() / want.abs()
+    assert float(rel.max()) <= 2 * torch.finfo(dtype).eps
+    edges = torch.tensor([-math.inf, math.inf, 0.0, -0.0, 1e4, math.nan], dtype=dtype)
+    torch.testing.assert_close(engines._fast_tanh(edges), torch.tanh(edges), equal_nan=True)
+    z = torch.randn(12).requires_grad_(True)
+    assert torch.autograd.gradgradcheck(engines._fast_tanh, (z,))
+
+
 def test_dropout_in_training_draws_the_same_mask_as_the_forward():
     net, x = random_net(2, 1, "tanh", dropout=0.3), points(2, n=40)
     keys = all_keys(2, 1, order=2)
@@ -190,6 +203,61 @@ def test_compiled_runs_eager_when_compiling_fails():
     with pytest.warns(UserWarning, match="torch.compile failed.*no compiler here"):
         _, known = engine(net, x, keys)
     assert_matches(known, reference(net, x, keys))
+
+
+@pytest.mark.parametrize("engine", ["taylor", "compiled"])
+def test_evaluate_takes_every_point_set_in_one_pass(engine, monkeypatch):
+    """Sets that read derivatives (here the first and the last) go first, value-only sets after:
+    each part gets what a call of its own gives, from a single pass."""
+    net = random_net(2, 1, "tanh")
+    parts = [
+        (points(2, n=9, seed=1), all_keys(2, 1, order=2)),
+        (points(2, n=5, seed=2), {(0, ())}),
+        (points(2, n=4, seed=3), {(0, ())}),
+        (points(2, n=6, seed=4), {(0, (1,))}),
+    ]
+    run, plan, passes = make_engine(engine), engines._plan, []
+
+    def counted(chans):  # every pass plans its channels once
+        passes.append(chans)
+        return plan(chans)
+
+    monkeypatch.setattr(engines, "_plan", counted)
+    got = engines.evaluate(run, net, parts)
+    assert len(passes) == 1
+    for (x, keys), (u, known) in zip(parts, got):
+        torch.testing.assert_close(u, net(x))
+        assert_matches(known, reference(net, x, keys) if any(i for _, i in keys) else {})
+
+
+@pytest.mark.parametrize("engine", ["taylor", "compiled"])
+def test_evaluate_keeps_unrequested_derivatives_exact_or_an_error(engine):
+    """u_x on a value-only part: through the stacking, exact in eager taylor, an error compiled."""
+    net = random_net(1, 1, "tanh")
+    x1, x2 = points(1, n=7, seed=1), points(1, n=3, seed=2)
+    (_, _), (u2, known2) = engines.evaluate(
+        make_engine(engine), net, [(x1, {(0, (0, 0))}), (x2, {(0, ())})]
+    )
+    f = Fields(x2, u2, ("x",), ("u",), known2)
+    if engine == "taylor":
+        torch.testing.assert_close(f.u_x, reference(net, x2, {(0, (0,))})[0, (0,)])
+    else:
+        with pytest.raises(RuntimeError, match="probe did not see"):
+            f.d("u", "x")
+
+
+def test_evaluate_calls_other_engines_once_per_set():
+    net = random_net(1, 1, "tanh")
+    calls = []
+
+    def engine(net, x, keys):
+        calls.append(len(x))
+        return net(x), {}
+
+    parts = [(points(1, n=3), {(0, (0,))}), (points(1, n=5), {(0, ())})]
+    assert [len(u) for u, _ in engines.evaluate(engine, net, parts)] == [3, 5] == calls
+    hard = random_net(1, 1, "tanh", output_transform=lambda x, u: x * u)
+    assert [len(u) for u, _ in engines.evaluate(engines.taylor, hard, parts)] == [3, 5]
 
 
 def test_resolve():

@@ -87,6 +87,22 @@ def test_each_optimizer_follows_its_update_rule(stage, update):
     np.testing.assert_allclose(run_stage(stage), rule(update), rtol=1e-12, atol=1e-14)
 
 
+@pytest.mark.parametrize("stage", [pinn.Adam(), pinn.AdamW()], ids=["adam", "adamw"])
+def test_adam_is_fused_on_the_cpu_for_mixed_dtypes(stage):
+    """One kernel for all parameters (the update rule is checked above); float32 weights and
+    float64 unknowns in one optimizer, as pinn.train builds it."""
+    params = [
+        torch.ones(3, requires_grad=True),
+        torch.ones(2, dtype=torch.float64).requires_grad_(),
+    ]
+    opt = stage.build(params)
+    assert opt.defaults["fused"] is True
+    for p in params:
+        p.grad = torch.ones_like(p)
+    opt.step()
+    assert all(float(p.detach().max()) < 1 for p in params)
+
+
 def test_lbfgs_minimizes_a_quadratic_to_round_off():
     w = torch.tensor(W0, requires_grad=True)
     opt = pinn.LBFGS().build([w])
