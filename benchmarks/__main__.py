@@ -72,7 +72,9 @@ def main(argv=None) -> int:
         if suite == "throughput":
             run[suite] = suites.throughput(args.quick, device, configs, run["notes"])
         elif suite == "accuracy":
-            run[suite] = suites.accuracy(args.quick, device, run["notes"], budget=args.budget)
+            run[suite] = suites.accuracy(
+                args.quick, device, configs, run["notes"], budget=args.budget
+            )
         elif suite == "memory":
             run[suite] = suites.memory(args.quick, device, configs, run["notes"])
         else:

@@ -93,8 +93,9 @@ def throughput(quick: bool, device, configs, notes: list) -> list[dict]:
 
 
 # -- (2) time to accuracy ---------------------------------------------------------------------
-def accuracy(quick: bool, device, notes: list, target=1e-3, budget=None) -> list[dict]:
-    """Train each problem's recipe with each engine until relative L2 <= target (or budget s).
+def accuracy(quick: bool, device, configs, notes: list, target=1e-3, budget=None) -> list[dict]:
+    """Train each problem's recipe with each engine in `configs` until relative L2 <= target
+    (or `budget` s).
 
     The error is checked every 50 steps on a fixed 4,096-point grid; checking time is not
     counted, compiling is. Budgets (unless given): poisson2d 60 s, burgers 30 s (far short
@@ -111,7 +112,8 @@ def accuracy(quick: bool, device, notes: list, target=1e-3, budget=None) -> list
             continue
         torch.compiler.reset()
         drop = ("compiled",) if quick else ()
-        for engine in _cheap(ENGINES, drop, notes, f"accuracy of {name}"):
+        chosen = [e for e in ENGINES if e in configs]
+        for engine in _cheap(chosen, drop, notes, f"accuracy of {name}"):
             rows.append(_to_target(module, name, engine, quick, device, target, limit))
     return rows
 

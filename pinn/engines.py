@@ -32,7 +32,8 @@ Channel = tuple[int, ...]  # a sorted multi-index of coordinates; () is the valu
 
 # -- activations: sigma and its derivatives up to order n ------------------------------------
 def _tanh(z, n):
-    return _riccati(_fast_tanh(z), lambda t: 1 - t.square(), lambda t: -2 * t, n)
+    t = _fast_tanh(z) if torch.compiler.is_compiling() else torch.tanh(z)
+    return _riccati(t, lambda t: 1 - t.square(), lambda t: -2 * t, n)
 
 
 def _fast_tanh(z):
@@ -41,7 +42,8 @@ def _fast_tanh(z):
 
 class _FastTanh(torch.autograd.Function):
     """tanh(z) as e / (e + 2), e = expm1(2z): within 2 ulp of torch.tanh (float32 and float64)
-    and, compiled on the CPU, 2.5x faster, a vectorized expm1 being cheaper than tanh. z is
+    and, compiled on the CPU, 2.5x faster, a vectorized expm1 being cheaper than tanh (eager,
+    its five kernels are slower than one: the pass uses it only under torch.compile). z is
     capped at 20, where tanh rounds to 1 in float64 already, so that expm1 cannot overflow.
     The backward, g (1 - t^2), reads the saved output (differentiable to any order)."""
 
@@ -248,9 +250,11 @@ def _pass(net: MLP, x: torch.Tensor, chans: tuple[Channel, ...], plan, rows=None
 
 
 def _linear(c: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-    """c @ w.T; for one output a product and a sum, whose backward is a product too (a
-    matrix product with one column is slow on the CPU, its backward an outer product)."""
-    return (c * w).sum(-1, keepdim=True) if w.shape[0] == 1 else c @ w.T
+    """c @ w.T; compiled, for one output, a product and a sum that fuse with their neighbours
+    (a one-column matrix product is slow on the CPU, and its backward an outer product)."""
+    if w.shape[0] == 1 and torch.compiler.is_compiling():
+        return (c * w).sum(-1, keepdim=True)
+    return c @ w.T
 
 
 def taylor(net, x: torch.Tensor, keys) -> tuple[torch.Tensor, dict[Key, torch.Tensor]]:
