@@ -186,6 +186,45 @@ def test_three_stage_run_marks_the_stage_boundaries():
     assert r.history[-1]["loss"] < r.history[4]["loss"] < r.history[1]["loss"]
 
 
+def _lbfgs_stopping_short(monkeypatch, iterations):
+    """torch's L-BFGS returning after `iterations(call)` iterations, as it does on a direction
+    that does not descend (call counts from 0)."""
+    step, calls = torch.optim.LBFGS.step, []
+
+    def short(self, closure):
+        group, wanted = self.param_groups[0], self.param_groups[0]["max_iter"]
+        group["max_iter"] = min(wanted, iterations(len(calls)))
+        calls.append(group["max_iter"])
+        try:
+            return step(self, closure)
+        finally:
+            group["max_iter"] = wanted
+
+    monkeypatch.setattr(torch.optim.LBFGS, "step", short)
+    return calls
+
+
+def test_lbfgs_starts_afresh_when_its_memory_gives_no_descent_direction(monkeypatch):
+    calls = _lbfgs_stopping_short(monkeypatch, lambda call: 3 if call == 0 else 10**6)
+    p = poisson()
+    r = pinn.train(p, pinn.MLP(p, hidden=[8]), stages=[pinn.LBFGS(steps=20)], log_every=10)
+    assert calls[:2] == [3, 7] and r.info["lbfgs_restarts"] == 1
+    assert r.info["stages"] == [{"name": "lbfgs", "first_step": 1, "last_step": 20}]
+    assert "notes" not in r.info
+
+
+def test_lbfgs_ends_when_even_the_gradient_gives_no_descent(monkeypatch):
+    """Short from a built-up memory: restart; short again right after the restart: the end."""
+    calls = _lbfgs_stopping_short(monkeypatch, lambda call: [10, 4, 1][min(call, 2)])
+    p = poisson()
+    r = pinn.train(p, pinn.MLP(p, hidden=[8]), stages=[pinn.LBFGS(steps=40)], log_every=10)
+    assert calls == [10, 4, 1] and r.info["lbfgs_restarts"] == 1
+    assert r.info["stages"][0]["last_step"] == 15
+    assert r.info["notes"] == [
+        "lbfgs stage ended after 15 of 40 iterations: no descent direction left"
+    ]
+
+
 # -- regularization --------------------------------------------------------------------------
 def test_l1_and_l2_gradients_are_alpha_sign_w_and_alpha_w():
     p = regression()

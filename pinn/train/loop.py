@@ -617,8 +617,13 @@ def _lbfgs_stage(stage, index, optimizer, scheduler, loss_terms, run: _Run, done
         run.callback(stage, index, lr, loss)
         if not run.log(stage, index, lr, last, optimizer, scheduler):
             return
+        ended = taken < chunk and not failed  # torch stopped short: no descent direction
+        if ended and (taken > 1 or iterations() > taken):  # from a built-up memory (round-off
+            optimizer.state.clear()  # in its curvature pairs): start afresh from the gradient
+            info = run.result.info
+            info["lbfgs_restarts"], ended = info.get("lbfgs_restarts", 0) + 1, False
         run.save(index, optimizer, scheduler)
-        if taken < chunk and not failed:  # no descent direction left (round-off)
+        if ended:  # even the gradient itself gave no decrease
             run.result.info.setdefault("notes", []).append(
                 f"{stage.name} stage ended after {done} of {stage.steps} iterations: "
                 "no descent direction left"

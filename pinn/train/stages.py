@@ -157,7 +157,9 @@ class LBFGS(Stage):
     """L-BFGS with a strong-Wolfe line search; `steps` counts iterations and is honoured exactly.
 
     torch's own stopping tests (tolerance_grad, tolerance_change) are disabled so that the
-    stage runs all its iterations; it ends early only when no descent direction is left.
+    stage runs all its iterations. When its memory yields a direction that does not descend
+    (round-off), the trainer empties the memory and goes on from the gradient; the stage ends
+    early only when even the gradient gives no decrease.
     It always runs full batch (on all the points), whatever the trainer's `batch_size`.
     """
 
