@@ -148,6 +148,7 @@ class Problem:
 
         `engine(net, x, keys) -> (u, {key: derivative})` precomputes the derivatives that the
         residuals read (found by the probe at construction); None: nested reverse mode only.
+        The Taylor engines take all the point sets in one call (`engines.evaluate`).
         """
         p = unknowns.view() if unknowns is not None else Params({})
         xs = [batch[s.name].x.detach().requires_grad_(True) for s in self.sets]
