@@ -9,7 +9,8 @@ for anything missing, so an engine may always return `(net(x), {})`.
   derivative channels the residuals ask for (u, u_x, u_xt, u_xxx, ...) through the layers, so
   training needs one first-order backward instead of nested backward passes.
 - `Compiled`: `torch.compile` of the same pass (falls back to eager `taylor` with a warning).
-- `resolve(name, net)`: "reverse" (None), "taylor", "compiled" or "auto" to a callable.
+- `resolve(name, net, work)`: "reverse" (None), "taylor", "compiled" or "auto" to a callable;
+  `name(engine)` the other way.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ from .fields import Fields, Key
 from .nets import MLP, Sin
 
 ENGINES = ("auto", "reverse", "taylor", "compiled")
+# point evaluations (steps x points per step) from which "auto" compiles: compiling takes
+# 4-16 s on a 2-core CPU (Inductor's cache warm or cold) and saves about 1 us per point
+# evaluation on burgers' 2-[20]x8-1 network (docs/benchmarks.md)
+COMPILE_WORK = 2 * 10**7
 
 Channel = tuple[int, ...]  # a sorted multi-index of coordinates; () is the value itself
 
@@ -392,11 +397,15 @@ class Compiled:
 
 
 # -- names ------------------------------------------------------------------------------------
-def resolve(name, net=None):
+def resolve(name, net=None, work: int | None = None):
     """The engine callable for `name`: "reverse" (None), "taylor", "compiled" or "auto".
 
-    "auto" takes `taylor` where it covers the network and nested reverse mode elsewhere.
-    A callable or None passes through unchanged.
+    "auto" takes nested reverse mode for networks the Taylor pass does not cover; for the
+    others `compiled` when the run evaluates at least `COMPILE_WORK` points in all (`work`:
+    the sum over steps of the points per step), where the compile time is repaid, and eager
+    `taylor` for shorter runs, when `work` is not known, and with an output transform (whose
+    nested reverse mode stays eager: compiling measured no gain on helmholtz2d and wave1d).
+    A callable or None passes through.
     """
     if name is None or callable(name):
         return name
@@ -411,4 +420,16 @@ def resolve(name, net=None):
         return taylor
     if name == "compiled":
         return Compiled()
-    return taylor if net is not None and unsupported(net) is None else None
+    if net is None or unsupported(net) is not None:
+        return None
+    long = work is not None and work >= COMPILE_WORK
+    return Compiled() if long and net.output_transform is None else taylor
+
+
+def name(engine) -> str:
+    """The name of a resolved engine: "reverse", "taylor", "compiled" or "custom"."""
+    if engine is None:
+        return "reverse"
+    if engine is taylor:
+        return "taylor"
+    return "compiled" if isinstance(engine, Compiled) else "custom"

@@ -161,6 +161,7 @@ def metrics(result, seed: int) -> dict:
         seed=seed,
         device=str(result.device),
         dtype=str(result.dtype).removeprefix("torch."),
+        engine=result.info.get("engine"),
         versions={
             "python": platform.python_version(),
             "torch": torch.__version__,

@@ -267,6 +267,16 @@ def test_resolve():
     assert isinstance(engines.resolve("compiled", net), engines.Compiled)
     assert engines.resolve("auto", net) is engines.taylor
     assert engines.resolve("auto", random_net(2, 1, lambda z: z.tanh())) is None
+    # "auto" compiles for runs long enough to repay the compile time
+    assert engines.resolve("auto", net, work=engines.COMPILE_WORK - 1) is engines.taylor
+    assert isinstance(engines.resolve("auto", net, work=engines.COMPILE_WORK), engines.Compiled)
+    other = random_net(2, 1, lambda z: z.tanh())
+    assert engines.resolve("auto", other, work=engines.COMPILE_WORK) is None
+    hard = random_net(2, 1, "tanh", output_transform=lambda x, u: x[:, :1] * u)
+    assert engines.resolve("auto", hard, work=engines.COMPILE_WORK) is engines.taylor
+    for name in ("reverse", "taylor", "compiled"):
+        assert engines.name(engines.resolve(name, net)) == name
+    assert engines.name(lambda net, x, keys: (net(x), {})) == "custom"
     assert engines.resolve(None) is None and engines.resolve(engines.taylor) is engines.taylor
     with pytest.raises(ValueError, match="unknown engine 'fast'; valid: 'auto', 'reverse'"):
         engines.resolve("fast", net)

@@ -257,3 +257,4 @@ def test_solution_with_exact_has_error_in_metrics(tmp_path):
     )
     metrics = json.loads((tmp_path / "p" / "metrics.json").read_text())
     assert metrics["error"] == result.error() and metrics["max_error"] > 0
+    assert metrics["engine"] == "taylor"

@@ -9,6 +9,7 @@ import torch
 
 import pinn
 from pinn.train.batches import Batches
+from pinn.train.loop import _work
 from pinn.train.regularization import penalties, weights
 from problems import poisson1d
 
@@ -339,6 +340,19 @@ def test_history_counts_epochs_and_iterations_and_lbfgs_runs_full_batch():
     assert p.sizes[:10] == [5] * 10 and set(p.sizes[10:]) == {20}
     lbfgs = [h for h in r.history if h["stage"] == "lbfgs"]
     assert lbfgs[-1]["epoch"] == 3 + 3  # three epochs of Adam begun, then one per iteration
+
+
+def test_the_run_length_sets_the_default_engine(monkeypatch):
+    p = poisson1d.problem(n_pde=30)  # 30 + 2 points, in 4 batches of at most 8
+    stages = [pinn.Adam(steps=10), pinn.LBFGS(steps=3)]
+    data = Batches(p, 8, None, 0, torch.float64, torch.device("cpu"))
+    assert _work(stages, data) == 10 * 8 + 3 * 32
+    seen = []
+    monkeypatch.setattr(pinn.engines, "resolve", lambda name, net, work: seen.append(work))
+    r = pinn.train(p, net(p), stages=stages, batch_size=8, dtype="float64")
+    assert seen == [10 * 8 + 3 * 32] and r.info["engine"] == "reverse"
+    monkeypatch.undo()
+    assert pinn.train(p, net(p), stages=stages[:1]).info["engine"] == "taylor"
 
 
 def test_a_restored_sampler_continues_with_the_same_batches():

@@ -16,6 +16,7 @@ good checkpoint stays on disk.
 from __future__ import annotations
 
 import copy
+import math
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -24,7 +25,7 @@ import numpy as np
 import torch
 
 from ..checkpoint import FORMAT, KEYS, rng_state, set_rng_state
-from ..engines import resolve as resolve_engine
+from .. import engines
 from ..problem import Problem, Unknowns
 from ..resources import check_fits
 from ..result import Result
@@ -106,9 +107,11 @@ def train(
             since the previous record (set log_every to the batches per epoch for epochs).
         initialize: draw fresh weights from `seed` first; False keeps the net's current ones.
         n_eval: size of the evaluation grid for the error against `problem.exact`.
-        engine: how derivatives are computed: "auto" (the default: the Taylor-mode pass for
-            MLPs it supports, else nested reverse mode), "reverse", "taylor", "compiled"
-            (torch.compile of the Taylor pass), None (reverse) or a callable engine(net, x, keys).
+        engine: how derivatives are computed: "auto" (the default: for MLPs it supports the
+            Taylor-mode pass, compiled when the run evaluates at least
+            `engines.COMPILE_WORK` points in all, else nested reverse mode), "reverse",
+            "taylor", "compiled" (torch.compile of the Taylor pass), None (reverse) or a
+            callable engine(net, x, keys). The one used is `result.info["engine"]`.
         verbose: print one line per history record.
         batch_size: mini-batch size of the largest point set, the others cut into as many
             batches (see `pinn.train.batches`); None: full batch. L-BFGS is always full batch.
@@ -131,7 +134,6 @@ def train(
     stages = _check(problem, net, stages, l2, l1, log_every, seed, early_stopping, validation)
     _check_options(n_eval, max_failures, on_step, on_stage_end, checkpoints, resume)
     device, dtype = resolve_device(device), resolve_dtype(dtype)
-    engine = resolve_engine(engine, net)
     torch.manual_seed(seed)
     if initialize and hasattr(net, "reset_parameters"):
         net.reset_parameters()
@@ -142,6 +144,7 @@ def train(
         full = any(isinstance(s, LBFGS) for s in stages) or not isinstance(batch_size, int)
         check_fits(problem, net, dtype, device, None if full else batch_size)
     data = Batches(problem, batch_size, resample_every, seed, dtype, device)
+    engine = engines.resolve(engine, net, work=_work(stages, data))
     result = Result(problem, net, unknowns, device=device, dtype=dtype, n_eval=n_eval)
     held_out = validation_set(problem, validation, seed, dtype, device)
     params, ws = [*net.parameters(), *unknowns.parameters()], weights(net)
@@ -162,7 +165,7 @@ def train(
         checkpoints,
         max_failures,
     )
-    result.info.update(batches_per_epoch=data.per_epoch, stages=[])
+    result.info.update(batches_per_epoch=data.per_epoch, stages=[], engine=engines.name(engine))
     first_stage, done = run.restore(resume) if resume is not None else (0, 0)
     for index in range(first_stage, len(stages)):
         if run.stopped:  # by early stopping or on_step (also in the run being resumed)
@@ -190,6 +193,15 @@ def train(
     if checkpoints is not None:  # the final state: early stopping's best, the training time
         checkpoints.save(run.state(len(stages), None, None, 0))
     return result
+
+
+def _work(stages, data: Batches) -> int:
+    """The points the run will evaluate: each stage's steps times its points per step."""
+    points = sum(len(p) for p in data.points.values())
+    return sum(
+        s.steps * (points if isinstance(s, LBFGS) else math.ceil(points / data.per_epoch))
+        for s in stages
+    )
 
 
 def _check(problem, net, stages, l2, l1, log_every, seed, early_stopping, validation) -> list:
