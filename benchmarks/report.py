@@ -34,7 +34,7 @@ def markdown(run: dict) -> str:
         rows = [
             [
                 r["case"],
-                r["config"],
+                r["config"] + (" (default)" if r.get("default") else ""),
                 r["adam_ms"],
                 r["adam_steps_per_s"],
                 r.get("adam_vs_handwritten"),

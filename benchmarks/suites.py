@@ -80,6 +80,7 @@ def throughput(quick: bool, device, configs, notes: list) -> list[dict]:
                     "adam_steps_per_s": 1 / step,
                     "lbfgs_evals_per_s": statistics.median(lbfgs[r.config]),
                     "first_step_s": first[r.config],
+                    "default": r.config == case.default_engine(),
                     "adam_ms_all": [1e3 * t for t in adam[r.config]],
                 }
             )

@@ -24,8 +24,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 
-from ..checkpoint import FORMAT, KEYS, rng_state, set_rng_state
 from .. import engines
+from ..checkpoint import FORMAT, KEYS, rng_state, set_rng_state
 from ..problem import Problem, Unknowns
 from ..resources import check_fits
 from ..result import Result
