@@ -1,14 +1,16 @@
 """Every derivative engine against nested reverse mode (the reference), in float64.
 
 Random MLPs with each activation, 1 to 3 inputs and 1 to 3 fields, every derivative up to third
-order (mixed included); the losses and parameter gradients of real problems; a short training
-run. `compiled` runs under the fast "aot_eager" backend in the sweep (it checks what the engine
+order (mixed included); the losses and parameter gradients of toy problems and of every
+problem in problems/ with its recipe's network; a short training run. `compiled` runs under the fast "aot_eager" backend in the sweep (it checks what the engine
 hands to torch.compile) and under the default inductor backend once.
 """
 
+import importlib
 import itertools
 import math
 import warnings
+from pathlib import Path
 
 import pytest
 import torch
@@ -363,6 +365,24 @@ def test_problem_losses_and_gradients_match_reverse(name, engine):
     torch.manual_seed(0)
     net = pinn.MLP(problem, hidden=[16, 16, 16], activation="tanh").double()
     assert_problem_matches(problem, net, make_engine(engine))
+
+
+LIBRARY = sorted(p.stem for p in (Path(__file__).parents[1] / "problems").glob("[a-z]*.py"))
+
+
+@pytest.mark.parametrize("engine,name", sweep(LIBRARY, fast=[("burgers",), ("wave1d",)]))
+def test_library_problems_match_reverse_with_their_recipe_networks(name, engine):
+    """Losses and parameter gradients of every problem in problems/, with the network of its
+    recipe (activation, output transform, unknowns), at 48 collocation points."""
+    module = importlib.import_module(f"problems.{name}")
+    problem = module.problem(n_pde=48)
+    torch.manual_seed(0)
+    net = pinn.MLP(problem, **module.recipe()["net"]).double()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert_problem_matches(problem, net, make_engine(engine))
+    fallbacks = [str(w.message) for w in caught if " engine: " in str(w.message)]
+    assert not fallbacks  # the fast path ran, not nested reverse mode or eager taylor
 
 
 def test_hard_constraint_poisson_matches_reverse():
