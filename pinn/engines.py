@@ -244,7 +244,8 @@ def _pass(net: MLP, x: torch.Tensor, chans: tuple[Channel, ...], plan, rows=None
         if isinstance(drop, nn.Dropout) and drop.training:
             mask = drop(torch.ones_like(y[0]))  # the same draw as drop(y[0])
             y = [None if c is None else c * mask for c in y]
-        z = [layer(y[0]), *[None if c is None else _linear(c, layer.weight) for c in y[1:]]]
+        w, b = layer.weight, layer.bias
+        z = [_linear(y[0], w, b), *[None if c is None else _linear(c, w) for c in y[1:]]]
     if net.output_scaled:
         z = [
             net.out_shift + net.out_scale * z[0],
@@ -254,12 +255,39 @@ def _pass(net: MLP, x: torch.Tensor, chans: tuple[Channel, ...], plan, rows=None
     return z[0], torch.stack([zero if c is None else c for c in z])
 
 
-def _linear(c: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-    """c @ w.T; compiled, for one output, a product and a sum that fuse with their neighbours
-    (a one-column matrix product is slow on the CPU, and its backward an outer product)."""
-    if w.shape[0] == 1 and torch.compiler.is_compiling():
-        return (c * w).sum(-1, keepdim=True)
-    return c @ w.T
+def _linear(c: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None = None) -> torch.Tensor:
+    """c @ w.T (+ b). Compiled: for one output, a product and a sum that fuse with their
+    neighbours (a one-column matrix product is slow on the CPU, and its backward an outer
+    product); on the CPU otherwise `_SplitLinear`, whose weight gradient uses both cores."""
+    if torch.compiler.is_compiling():
+        if w.shape[0] == 1:
+            z = (c * w).sum(-1, keepdim=True)
+            return z if b is None else z + b
+        if c.device.type == "cpu":
+            return _SplitLinear.apply(c, w, b)
+    return nn.functional.linear(c, w, b)
+
+
+class _SplitLinear(torch.autograd.Function):
+    """c @ w.T (+ b) whose weight gradient g.T @ c is two half products in one batched product:
+    a (width, N) @ (N, width) product is long only in its inner dimension, which MKL does not
+    split between threads; a batch of two runs on two (25% faster on two cores)."""
+
+    @staticmethod
+    def forward(ctx, c, w, b):
+        ctx.save_for_backward(c, w)
+        ctx.bias = b is not None
+        return nn.functional.linear(c, w, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        c, w = ctx.saved_tensors
+        half, m, k = len(c) // 2, g.shape[1], c.shape[1]
+        gt, ct = g[: 2 * half].view(2, half, m), c[: 2 * half].view(2, half, k)
+        gw = torch.bmm(gt.transpose(1, 2), ct).sum(0)
+        if len(c) % 2:
+            gw = torch.addmm(gw, g[-1:].T, c[-1:])
+        return g @ w, gw, g.sum(0) if ctx.bias else None
 
 
 def taylor(net, x: torch.Tensor, keys) -> tuple[torch.Tensor, dict[Key, torch.Tensor]]:
