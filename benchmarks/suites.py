@@ -50,7 +50,7 @@ def _cheap(configs, drop: tuple, notes: list, where: str) -> list:
 # -- (1) throughput ---------------------------------------------------------------------------
 def throughput(quick: bool, device, configs, notes: list) -> list[dict]:
     """Adam steps/s and L-BFGS function evaluations/s of every configuration on every case."""
-    rounds, steps, iters = (5, 3, 3) if quick else (5, 5, 5)
+    rounds, steps, iters = (5, 3, 3) if quick else (15, 5, 5)
     rows = []
     for i, case in enumerate(cases(quick)):
         torch.compiler.reset()  # dynamo's per-function cache holds at most 8 compiled variants
