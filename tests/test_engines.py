@@ -172,6 +172,17 @@ def test_fast_tanh_is_within_two_ulp_of_tanh_and_differentiable_twice(dtype):
     assert torch.autograd.gradgradcheck(engines._fast_tanh, (z,))
 
 
+@pytest.mark.parametrize("n", [0, 1, 7, 8])
+def test_split_linear_gradients_for_any_number_of_points(n):
+    """The weight gradient as two half products, plus the odd point's outer product."""
+    c, w, b = torch.randn(n, 5), torch.randn(3, 5), torch.randn(3)
+    for args in ((c, w, b), (c, w, None)):
+        args = [a if a is None else a.clone().requires_grad_(True) for a in args]
+        z = engines._SplitLinear.apply(*args)
+        torch.testing.assert_close(z, torch.nn.functional.linear(*args), rtol=0, atol=1e-14)
+        assert torch.autograd.gradcheck(engines._SplitLinear.apply, args)
+
+
 def test_dropout_in_training_draws_the_same_mask_as_the_forward():
     net, x = random_net(2, 1, "tanh", dropout=0.3), points(2, n=40)
     keys = all_keys(2, 1, order=2)
