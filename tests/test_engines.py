@@ -2,8 +2,9 @@
 
 Random MLPs with each activation, 1 to 3 inputs and 1 to 3 fields, every derivative up to third
 order (mixed included); the losses and parameter gradients of toy problems and of every
-problem in problems/ with its recipe's network; a short training run. `compiled` runs under the fast "aot_eager" backend in the sweep (it checks what the engine
-hands to torch.compile) and under the default inductor backend once.
+problem in problems/ with its recipe's network; a short training run. `compiled` runs under
+the fast "aot_eager" backend in the sweep (it checks what the engine hands to torch.compile)
+and under the default inductor backend once.
 """
 
 import contextlib
