@@ -362,6 +362,26 @@ def test_same_seed_same_bits_with_mini_batches_dropout_and_resampling():
     assert a.history[0]["loss"] != c.history[0]["loss"]
 
 
+@pytest.mark.slow
+def test_same_seed_same_bits_with_the_compiled_engine():
+    """The default compiles long runs: Inductor's kernels must repeat bit for bit too."""
+    p = poisson(n_pde=200)
+
+    def run(seed):
+        net = pinn.MLP(p, hidden=[16, 16])
+        stages = [pinn.Adam(steps=20, lr=1e-2), pinn.LBFGS(steps=5)]
+        return pinn.train(p, net, stages=stages, engine="compiled", log_every=5, seed=seed)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        a, b, c = run(3), run(3), run(4)
+    assert not [w for w in caught if "compiled engine:" in str(w.message)]  # no eager fallback
+    assert a.info["engine"] == "compiled"
+    assert torch.equal(params(a), params(b))
+    assert without_time(a.history) == without_time(b.history)
+    assert not torch.equal(params(a), params(c))
+
+
 # -- resource limits ------------------------------------------------------------------------
 @pytest.mark.parametrize("batch_size", [None, 64])
 def test_more_points_than_fit_in_memory_fail_before_any_is_drawn(batch_size):
