@@ -37,8 +37,9 @@ class Case:
 
     def default_engine(self) -> str:
         """The engine `pinn.train` takes by default for a run of the recipe's length."""
-        points = self.n + self.n_bc * (2 if self.kind == "burgers" else 1)
-        net = pinn.MLP(self.problem(), hidden=list(self.hidden), activation="tanh")
+        problem = self.problem()
+        points = sum(len(p) for p in problem.sample().values())  # full batch, as the recipes
+        net = pinn.MLP(problem, hidden=list(self.hidden), activation="tanh")
         return engines.name(engines.resolve("auto", net, work=self.steps * points))
 
     def problem(self) -> pinn.Problem:

@@ -9,8 +9,8 @@ for anything missing, so an engine may always return `(net(x), {})`.
   derivative channels the residuals ask for (u, u_x, u_xt, u_xxx, ...) through the layers, so
   training needs one first-order backward instead of nested backward passes.
 - `Compiled`: `torch.compile` of the same pass (falls back to eager `taylor` with a warning).
-- `resolve(name, net, work)`: "reverse" (None), "taylor", "compiled" or "auto" to a callable;
-  `name(engine)` the other way.
+- `resolve(name, net, work)`: "reverse" (None), "taylor", "compiled" or "auto" to a callable
+  (`check(name)` validates a name alone); `name(engine)` the other way.
 """
 
 from __future__ import annotations
@@ -244,8 +244,11 @@ def _pass(net: MLP, x: torch.Tensor, chans: tuple[Channel, ...], plan, rows=None
         if isinstance(drop, nn.Dropout) and drop.training:
             mask = drop(torch.ones_like(y[0]))  # the same draw as drop(y[0])
             y = [None if c is None else c * mask for c in y]
-        w, b = layer.weight, layer.bias
-        z = [_linear(y[0], w, b), *[None if c is None else _linear(c, w) for c in y[1:]]]
+        weight = layer.weight
+        z = [
+            _linear(y[0], weight, layer.bias),
+            *[None if c is None else _linear(c, weight) for c in y[1:]],
+        ]
     if net.output_scaled:
         z = [
             net.out_shift + net.out_scale * z[0],
@@ -425,6 +428,15 @@ class Compiled:
 
 
 # -- names ------------------------------------------------------------------------------------
+def check(name) -> None:
+    """Raise a ValueError unless `name` is an engine name, None or a callable."""
+    if not (name is None or callable(name) or name in ENGINES):
+        raise ValueError(
+            f"unknown engine {name!r}; valid: {', '.join(map(repr, ENGINES))}, "
+            "None or a callable engine(net, x, keys)"
+        )
+
+
 def resolve(name, net=None, work: int | None = None):
     """The engine callable for `name`: "reverse" (None), "taylor", "compiled" or "auto".
 
@@ -437,11 +449,7 @@ def resolve(name, net=None, work: int | None = None):
     """
     if name is None or callable(name):
         return name
-    if name not in ENGINES:
-        raise ValueError(
-            f"unknown engine {name!r}; valid: {', '.join(map(repr, ENGINES))}, "
-            "None or a callable engine(net, x, keys)"
-        )
+    check(name)
     if name == "reverse":
         return None
     if name == "taylor":

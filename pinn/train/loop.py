@@ -134,6 +134,7 @@ def train(
     stages = _check(problem, net, stages, l2, l1, log_every, seed, early_stopping, validation)
     _check_options(n_eval, max_failures, on_step, on_stage_end, checkpoints, resume)
     device, dtype = resolve_device(device), resolve_dtype(dtype)
+    engines.check(engine)  # resolved once the points are drawn (it depends on their number)
     torch.manual_seed(seed)
     if initialize and hasattr(net, "reset_parameters"):
         net.reset_parameters()
