@@ -217,9 +217,12 @@ def taylor_pass(net: MLP, x: torch.Tensor, chans: tuple[Channel, ...], rows=None
     (len(chans), rows, m)); only the first `rows` points (None: all) carry derivatives.
 
     The input scaling (x - shift) * scale makes the first layer's first-order channels the
-    constant rows W[:, j] * scale[j] and its higher ones zero; channels known to vanish are
-    carried as None and skipped. A linear layer maps every channel by its weight and adds the
-    bias to the value only (one matmul per channel: stacking them costs two copies).
+    constant rows W[:, j] * scale[j] and its higher ones zero, so after the first activation
+    channel a is sigma^(|a|)(z) times a constant row, which is folded into the second layer's
+    weight: the first layer's elementwise work grows with the order, not with the channels.
+    Channels known to vanish are carried as None and skipped. A linear layer maps every channel
+    by its weight and adds the bias to the value only (one matmul per channel: stacking them
+    costs two copies).
     """
     return _pass(net, x, chans, _plan(chans), rows)
 
@@ -229,25 +232,28 @@ def _pass(net: MLP, x: torch.Tensor, chans: tuple[Channel, ...], plan, rows=None
         u, out = _pass(net, x[:rows], chans, plan)
         return torch.cat([u, net(x[rows:])]), out
     sigma, order = _derivatives(net.act), len(chans[-1])
-    first = net.linears[0]
-    w = first.weight * net.scale
-    z = [first((x - net.shift) * net.scale)]
-    z += [w[:, a[0]].unsqueeze(0) if len(a) == 1 else None for a in chans[1:]]
-    for i, layer in enumerate(net.linears[1:]):
+    first, second = net.linears[0], net.linears[1]
+    z = first((x - net.shift) * net.scale)
+    w = first.weight * net.scale  # column j: the constant derivative of z in x_j
+    if net.norms is not None:
+        g = _affine(net.norms[0])
+        z, w = net.norms[0](z), w * g[:, None]
+    d = _dropped(net, 0, sigma(z, order))
+    # channel a of the first activation is sigma^(|a|)(z) times the row prod_j w[:, a_j]
+    z = [_linear(d[0], second.weight, second.bias)]
+    for a in chans[1:]:
+        row = w[:, a[0]]
+        for j in a[1:]:
+            row = row * w[:, j]
+        z.append(None if d[len(a)] is None else _linear(d[len(a)], second.weight * row))
+    for i, layer in enumerate(net.linears[2:], start=1):
         if net.norms is not None:  # eval mode: an affine map per unit
-            norm = net.norms[i]
-            g = torch.rsqrt(norm.running_var + norm.eps)
-            g = g * norm.weight if norm.affine else g
-            z = [norm(z[0]), *[None if c is None else c * g for c in z[1:]]]
-        y = _activate(sigma, z, plan, order)
-        drop = net.dropouts[i] if net.dropouts is not None else None
-        if isinstance(drop, nn.Dropout) and drop.training:
-            mask = drop(torch.ones_like(y[0]))  # the same draw as drop(y[0])
-            y = [None if c is None else c * mask for c in y]
-        weight = layer.weight
+            g = _affine(net.norms[i])
+            z = [net.norms[i](z[0]), *[None if c is None else c * g for c in z[1:]]]
+        y = _dropped(net, i, _activate(sigma, z, plan, order))
         z = [
-            _linear(y[0], weight, layer.bias),
-            *[None if c is None else _linear(c, weight) for c in y[1:]],
+            _linear(y[0], layer.weight, layer.bias),
+            *[None if c is None else _linear(c, layer.weight) for c in y[1:]],
         ]
     if net.output_scaled:
         z = [
@@ -256,6 +262,21 @@ def _pass(net: MLP, x: torch.Tensor, chans: tuple[Channel, ...], plan, rows=None
         ]
     zero = torch.zeros_like(z[0])
     return z[0], torch.stack([zero if c is None else c for c in z])
+
+
+def _affine(norm: nn.BatchNorm1d) -> torch.Tensor:
+    """The per-unit factor of a batch norm in evaluation mode."""
+    g = torch.rsqrt(norm.running_var + norm.eps)
+    return g * norm.weight if norm.affine else g
+
+
+def _dropped(net: MLP, i: int, y: list) -> list:
+    """The channels `y` of hidden layer i under its dropout (in training: one mask for all)."""
+    drop = net.dropouts[i] if net.dropouts is not None else None
+    if isinstance(drop, nn.Dropout) and drop.training:
+        mask = drop(torch.ones_like(y[0]))  # the same draw as drop(y[0])
+        y = [None if c is None else c * mask for c in y]
+    return y
 
 
 def _linear(c: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None = None) -> torch.Tensor:
