@@ -173,10 +173,12 @@ def test_fast_tanh_is_within_two_ulp_of_tanh_and_differentiable_twice(dtype):
     assert torch.autograd.gradgradcheck(engines._fast_tanh, (z,))
 
 
-@pytest.mark.parametrize("n", [0, 1, 7, 8])
-def test_split_linear_gradients_for_any_number_of_points(n):
-    """The weight gradient as two half products, plus the odd point's outer product."""
-    c, w, b = torch.randn(n, 5), torch.randn(3, 5), torch.randn(3)
+@pytest.mark.parametrize("width", [3, 20])
+@pytest.mark.parametrize("n", [0, 1, 7, 8, 45])
+def test_split_linear_gradients_for_any_number_of_points(n, width):
+    """The weight gradient as two half products, plus the odd point's outer product; the bias
+    gradient as rows of a multiple of 16 values, plus the points left over."""
+    c, w, b = torch.randn(n, 5), torch.randn(width, 5), torch.randn(width)
     for args in ((c, w, b), (c, w, None)):
         args = [a if a is None else a.clone().requires_grad_(True) for a in args]
         z = engines._SplitLinear.apply(*args)
