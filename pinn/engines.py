@@ -3,7 +3,8 @@
 An engine is a callable `engine(net, x, keys) -> (u, known)` (see `Problem.losses`); `keys` are
 the (field index, sorted coordinate indices) derivatives the residuals read, and `known` maps
 each of them to an (N, 1) tensor. `Fields` falls back to nested reverse mode (the reference)
-for anything missing, so an engine may always return `(net(x), {})`.
+for anything missing, so an engine may always return `(net(x), {})`; a `fields.Truncated`
+`known` (results that do not track the points) makes it an error instead.
 
 - `taylor`: for `pinn.MLP` with an elementwise activation, one forward pass carries exactly the
   derivative channels the residuals ask for (u, u_x, u_xt, u_xxx, ...) through the layers, so
@@ -23,7 +24,7 @@ from collections import Counter
 import torch
 from torch import nn
 
-from .fields import Fields, Key
+from .fields import Fields, Key, Truncated
 from .nets import MLP, Sin
 
 ENGINES = ("auto", "reverse", "taylor", "compiled")
@@ -364,9 +365,16 @@ def evaluate(engine, net, parts) -> list[tuple[torch.Tensor, dict[Key, torch.Ten
     out, start = [None] * len(parts), 0
     for i in order:
         stop = start + len(parts[i][0])
-        part = {key: value[start:stop] for key, value in known.items()} if reads[i] else {}
-        out[i], start = (u[start:stop], part), stop
+        part = {key: _rows(value, start, stop) for key, value in known.items()} if reads[i] else {}
+        if isinstance(known, Truncated):
+            part = Truncated(part, known.channels)
+        out[i], start = (_rows(u, start, stop), part), stop
     return out
+
+
+def _rows(value: torch.Tensor, start: int, stop: int) -> torch.Tensor:
+    """value[start:stop], without a slice (and its backward) where that is all of it."""
+    return value if start == 0 and stop == len(value) else value[start:stop]
 
 
 def _known(net, x, keys, run, tracks_x: bool, rows=None):
@@ -375,7 +383,8 @@ def _known(net, x, keys, run, tracks_x: bool, rows=None):
 
     `tracks_x`: the pass is differentiable in x to every order (eager, no output transform),
     so `Fields` may take a derivative that nobody requested from its results; otherwise the
-    results carry a guard that turns such a derivative into an error instead of a wrong value.
+    derivatives come as `Truncated`, and `Fields` turns such a derivative into an error
+    instead of a wrong value.
     """
     chans = channels(keys)
     if net.output_transform is None:
@@ -383,39 +392,33 @@ def _known(net, x, keys, run, tracks_x: bool, rows=None):
         known = {
             (i, a): out[c, :, i : i + 1] for c, a in enumerate(chans) for i in range(u.shape[1])
         }
-    else:
-        # v(x') = sum_a V_a (x' - x)^a / a! matches the network's channels at x, and only the
-        # monomials depend on x', so nested reverse mode through the small g is cheap
-        x0 = x.detach()
-        out = run(net, x0, chans)[1]
-        v = sum(out[c] * _monomial(x - x0, a) for c, a in enumerate(chans))
-        u = net.output_transform(x, v)
-        f = Fields(x, u, range(x.shape[1]), range(out.shape[2]))
-        known = {key: f._derivative(key) for key in sorted(keys, key=lambda k: len(k[1]))}
-        tracks_x = False
-    if tracks_x:
-        return u, known
-    guard = _Truncated.apply(x, chans)
-    return u + guard, {key: value + guard[:rows] for key, value in known.items()}
+        return (u, known) if tracks_x else (u, Truncated(known, chans))
+    # v(x') = sum_a V_a (x' - x)^a / a! matches the network's channels at x, and only the
+    # monomials depend on x', so nested reverse mode through the small g is cheap
+    x0 = x.detach()
+    out = run(net, x0, chans)[1]
+    v = sum(out[c] * _monomial(x - x0, a) for c, a in enumerate(chans))
+    u = net.output_transform(x, v)
+    f = Fields(x, u, range(x.shape[1]), range(out.shape[2]))
+    known = {key: f._derivative(key) for key in sorted(keys, key=lambda k: len(k[1]))}
+    # these track x only to the carried order: differentiating them again by hand is an error
+    guard = _Guard.apply(x, Truncated({}, chans))
+    return u + guard, Truncated({key: value + guard for key, value in known.items()}, chans)
 
 
-class _Truncated(torch.autograd.Function):
-    """Zeros (N, 1) whose derivative in x is zero in a first-order backward (training) and an
-    error in a nested one: results that do not track x must not be differentiated again."""
+class _Guard(torch.autograd.Function):
+    """Zeros (N, 1) whose derivative in x is zero in a first-order backward (training) and
+    the `Truncated` error in a nested one."""
 
     @staticmethod
-    def forward(ctx, x, chans):
-        ctx.shape, ctx.chans = x.shape, chans
+    def forward(ctx, x, known):
+        ctx.shape, ctx.known = x.shape, known
         return x.new_zeros(x.shape[0], 1)
 
     @staticmethod
     def backward(ctx, grad):
         if torch.is_grad_enabled():  # create_graph=True: a derivative of an engine's result
-            raise RuntimeError(
-                f"a residual read a derivative that the problem's probe did not see, beyond "
-                f"the channels {ctx.chans} this engine computed (compiled, or with an output "
-                f"transform); use engine='taylor' without output_transform, or 'reverse'"
-            )
+            raise ctx.known.error()
         return grad.new_zeros(ctx.shape), None
 
 

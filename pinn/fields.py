@@ -13,6 +13,23 @@ import torch
 Key = tuple[int, tuple[int, ...]]  # (field index, sorted coordinate indices)
 
 
+class Truncated(dict):
+    """Derivatives from an engine whose results do not track the points to every order (a
+    compiled pass, an output transform): `Fields` refuses a derivative beyond them instead of
+    taking it by reverse mode, which would give zero or a truncated series."""
+
+    def __init__(self, values, channels):
+        super().__init__(values)
+        self.channels = channels
+
+    def error(self) -> RuntimeError:
+        return RuntimeError(
+            f"a residual read a derivative that the problem's probe did not see, beyond the "
+            f"channels {self.channels} this engine computed (compiled, or with an output "
+            f"transform); use engine='taylor' without output_transform, or 'reverse'"
+        )
+
+
 class Fields:
     """Fields, their derivatives and the coordinates at one set of points."""
 
@@ -20,6 +37,7 @@ class Fields:
         self._x, self._u = x, u
         self._coords, self._fields = tuple(coords), tuple(fields)
         self._cache: dict[Key, torch.Tensor] = dict(known or {})
+        self._truncated = known if isinstance(known, Truncated) else None
         self.requested: set[Key] = set()
 
     @property
@@ -48,6 +66,8 @@ class Fields:
             value = self._u[:, i : i + 1]
             self._cache[key] = value
             return value
+        if self._truncated is not None:
+            raise self._truncated.error()
         parent = self._derivative((i, idx[:-1]))
         grad = None
         if parent.requires_grad:
