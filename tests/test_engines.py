@@ -421,6 +421,29 @@ def test_compiled_with_inductor_matches_reverse_on_burgers():
         assert_problem_matches(problem, net, make_engine("compiled", backend="inductor"))
 
 
+def test_compiled_float32_matches_reverse_to_float32_round_off():
+    """In float32 the compiled CPU pass runs its products through oneDNN (`engines._product`,
+    checked to be called where available): losses and gradients agree with nested reverse
+    mode in float64 to float32 round-off."""
+    problem = burgers()
+    torch.manual_seed(0)
+    net = pinn.MLP(problem, hidden=[20, 20, 20], activation="tanh").float()
+    for layer in net.linears:  # nonzero biases: the products add them
+        torch.nn.init.uniform_(layer.bias, -0.5, 0.5)
+    batch = problem.sample(seed=0, dtype=torch.float32)
+    unknowns = pinn.Unknowns(problem.unknowns)
+    engine = make_engine("compiled", backend="inductor")
+    with no_fallback(), torch.profiler.profile() as prof:
+        got, got_grads = losses_and_gradients(problem, net, unknowns, batch, engine)
+    assert engines._ONEDNN == any(e.name == "pinn::linear" for e in prof.events())
+    batch64 = problem.sample(seed=0, dtype=torch.float64)  # the same points, rounded apart
+    want, want_grads = losses_and_gradients(problem, net.double(), unknowns.double(), batch64, None)
+    for term in want:
+        torch.testing.assert_close(got[term].double(), want[term], rtol=1e-5, atol=1e-7)
+    for g, w in zip(got_grads, want_grads):
+        torch.testing.assert_close(g.double(), w, rtol=1e-4, atol=1e-5)
+
+
 def test_training_with_taylor_repeats_the_reverse_history():
     problem = burgers()
     histories = {}
