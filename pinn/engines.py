@@ -283,7 +283,8 @@ def _dropped(net: MLP, i: int, y: list) -> list:
 def _linear(c: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None = None) -> torch.Tensor:
     """c @ w.T (+ b). Compiled: for one output, a product and a sum that fuse with their
     neighbours (a one-column matrix product is slow on the CPU, and its backward an outer
-    product); on the CPU otherwise `_SplitLinear`, whose weight gradient uses both cores."""
+    product); on the CPU otherwise `_SplitLinear`: its weight gradient uses both cores, its other
+    products oneDNN."""
     if torch.compiler.is_compiling():
         if w.shape[0] == 1:
             z = (c * w).sum(-1, keepdim=True)
@@ -326,7 +327,7 @@ def _product(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None = None) ->
 
 
 # oneDNN's linear as an operator of our own, which torch.compile calls as it is (Inductor lowers
-# torch's own only for constant, prepacked weights); it takes float32, bfloat16 and half
+# torch's own only for constant, prepacked weights); oneDNN takes no float64
 _ONEDNN = (
     torch.backends.mkldnn.is_available()
     and hasattr(torch.ops.mkldnn, "_linear_pointwise")
@@ -440,14 +441,14 @@ class _Guard(torch.autograd.Function):
     the `Truncated` error in a nested one."""
 
     @staticmethod
-    def forward(ctx, x, known):
-        ctx.shape, ctx.known = x.shape, known
+    def forward(ctx, x, truncated):
+        ctx.shape, ctx.truncated = x.shape, truncated
         return x.new_zeros(x.shape[0], 1)
 
     @staticmethod
     def backward(ctx, grad):
         if torch.is_grad_enabled():  # create_graph=True: a derivative of an engine's result
-            raise ctx.known.error()
+            raise ctx.truncated.error()
         return grad.new_zeros(ctx.shape), None
 
 
