@@ -305,7 +305,7 @@ class _SplitLinear(torch.autograd.Function):
     def forward(ctx, c, w, b):
         ctx.save_for_backward(c, w)
         ctx.bias = b is not None
-        return _product(c, w.T.contiguous().T, b)
+        return _product(c, w, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -321,9 +321,9 @@ class _SplitLinear(torch.autograd.Function):
 def _product(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None = None) -> torch.Tensor:
     """x @ w.T (+ b): by oneDNN for float32 on the CPU, whose kernels run the pass's skinny
     (N, 20) @ (20, 20) products 20-35% faster than MKL's, fastest with w stored input-major
-    (as the views w.T of an (out, in) weight are); elsewhere torch's linear."""
+    (a copy for an (out, in) weight, none for the view w.T); elsewhere torch's linear."""
     if x.dtype == torch.float32 and x.device.type == "cpu" and _ONEDNN:
-        return torch.ops.pinn.linear(x, w, b)
+        return torch.ops.pinn.linear(x, w.T.contiguous().T, b)
     return nn.functional.linear(x, w, b)
 
 
