@@ -3,7 +3,8 @@
 DeepXDE is timed through `Model._train_step`, its inner training step: `Model.train` adds two
 test-loss evaluations per call, which would charge a per-round overhead to it alone.
 Its `set_LBFGS_options` does not reach the torch optimizer (the per-step limits are computed
-once, at import), so `LBFGS_options["iter_per_step"]` and `["fun_per_step"]` are set too.
+once, at import), so `LBFGS_options["iter_per_step"]` and `["fun_per_step"]` are set too; its
+memory is set to `pinn.LBFGS`'s (50 pairs; DeepXDE's default is 100), so both run the same method.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import os
 
 import numpy as np
 import torch
+
+from pinn.train import LBFGS
 
 from .cases import NU, Case, sync
 
@@ -60,7 +63,9 @@ class DeepXDERunner:
     def lbfgs(self, iterations: int) -> int:
         opts = self.dde.optimizers.config.LBFGS_options
         if not self.lbfgs_ready:
-            self.dde.optimizers.set_LBFGS_options(maxiter=iterations, ftol=0.0, gtol=0.0)
+            self.dde.optimizers.set_LBFGS_options(
+                maxcor=LBFGS(steps=1).history_size, maxiter=iterations, ftol=0.0, gtol=0.0
+            )
             opts["iter_per_step"], opts["fun_per_step"] = iterations, 10**9
             with _quiet():
                 self.model.compile("L-BFGS", loss_weights=_weights(self.case))

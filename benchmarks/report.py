@@ -42,12 +42,15 @@ def markdown(run: dict) -> str:
                 r["lbfgs_evals_per_s"],
                 r.get("lbfgs_vs_handwritten"),
                 r.get("lbfgs_vs_deepxde"),
+                r.get("lbfgs_iters_per_s"),
+                r.get("lbfgs_iters_vs_deepxde"),
                 r["first_step_s"],
             ]
             for r in run["throughput"]
         ]
         header = ["case", "config", "Adam ms/step", "Adam steps/s", "× hand", "× DeepXDE"]
-        header += ["L-BFGS evals/s", "× hand", "× DeepXDE", "first step s"]
+        header += ["L-BFGS evals/s", "× hand", "× DeepXDE", "L-BFGS iters/s", "× DeepXDE"]
+        header.append("first step s")
         out.append(_table(header, rows))
     if "accuracy" in run:
         out += ["", "## Time to accuracy (the problem's recipe)", ""]

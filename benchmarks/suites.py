@@ -49,7 +49,8 @@ def _cheap(configs, drop: tuple, notes: list, where: str) -> list:
 
 # -- (1) throughput ---------------------------------------------------------------------------
 def throughput(quick: bool, device, configs, notes: list) -> list[dict]:
-    """Adam steps/s and L-BFGS function evaluations/s of every configuration on every case."""
+    """Adam steps/s, L-BFGS function evaluations/s and L-BFGS iterations/s of every
+    configuration on every case."""
     rounds, steps, iters = (5, 3, 3) if quick else (15, 5, 5)
     rows = []
     for i, case in enumerate(cases(quick)):
@@ -63,11 +64,11 @@ def throughput(quick: bool, device, configs, notes: list) -> list[dict]:
                 adam[r.config].append(timed(r.adam, steps)[0] / steps)
         for r in runners:  # the first L-BFGS round compiles nothing new but warms the history
             r.lbfgs(iters)
-        lbfgs = {r.config: [] for r in runners}
+        lbfgs = {r.config: [] for r in runners}  # (evaluations/s, iterations/s) per round
         for _ in range(rounds):
             for r in runners:
                 seconds, evals = timed(r.lbfgs, iters)
-                lbfgs[r.config].append(evals / seconds)
+                lbfgs[r.config].append((evals / seconds, iters / seconds))
         for r in runners:
             step = statistics.median(adam[r.config])
             rows.append(
@@ -78,7 +79,8 @@ def throughput(quick: bool, device, configs, notes: list) -> list[dict]:
                     "hidden": list(case.hidden),
                     "adam_ms": 1e3 * step,
                     "adam_steps_per_s": 1 / step,
-                    "lbfgs_evals_per_s": statistics.median(lbfgs[r.config]),
+                    "lbfgs_evals_per_s": statistics.median(e for e, _ in lbfgs[r.config]),
+                    "lbfgs_iters_per_s": statistics.median(i for _, i in lbfgs[r.config]),
                     "first_step_s": first[r.config],
                     "default": r.config == case.default_engine(),
                     "adam_ms_all": [1e3 * t for t in adam[r.config]],
@@ -90,6 +92,7 @@ def throughput(quick: bool, device, configs, notes: list) -> list[dict]:
             if base is not None:
                 row[f"adam_vs_{ref}"] = row["adam_steps_per_s"] / base["adam_steps_per_s"]
                 row[f"lbfgs_vs_{ref}"] = row["lbfgs_evals_per_s"] / base["lbfgs_evals_per_s"]
+                row[f"lbfgs_iters_vs_{ref}"] = row["lbfgs_iters_per_s"] / base["lbfgs_iters_per_s"]
     return rows
 
 
