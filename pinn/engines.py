@@ -223,8 +223,9 @@ def taylor_pass(net: MLP, x: torch.Tensor, chans: tuple[Channel, ...], rows=None
     channel a is sigma^(|a|)(z) times a constant row, which is folded into the second layer's
     weight: the first layer's elementwise work grows with the order, not with the channels.
     Channels known to vanish are carried as None and skipped. A linear layer maps every channel
-    by its weight and adds the bias to the value only (one matmul per channel: stacking them
-    costs two copies).
+    by its weight and adds the bias to the value only, one product per channel (stacked, the
+    larger operands no longer stay in cache between a product and the activation after it:
+    slower, see docs/benchmarks.md).
     """
     return _pass(net, x, chans, _plan(chans), rows)
 
