@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from pinn.train.loop import resolve_device
+from pinn.training.checks import resolve_device
 
 from . import report, suites
 from .cases import CONFIGS

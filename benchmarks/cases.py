@@ -16,7 +16,7 @@ import torch
 
 import pinn
 from pinn import engines
-from pinn.train import LBFGS, Adam
+from pinn.training import LBFGS, Adam
 
 NU = 0.01 / math.pi
 ENGINES = ("reverse", "taylor", "compiled")

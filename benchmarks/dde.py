@@ -18,7 +18,7 @@ import os
 import numpy as np
 import torch
 
-from pinn.train import LBFGS
+from pinn.training import LBFGS
 
 from .cases import NU, Case, sync
 

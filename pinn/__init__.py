@@ -8,14 +8,15 @@ from . import adjoint, assimilation, engines
 from .conditions import Condition, data, dirichlet, initial, neumann, periodic, residual, robin
 from .domain import Box, Disk, Domain, Interval, Product, Rectangle, Time
 from .fields import Fields
+from .jets import Jet
 from .metrics import max_error, relative_l2
-from .nets import MLP
+from .nets import MLP, make_net
 from .problem import Problem, Unknowns
 from .result import Result
 from .runs import load
 from .summary import summary
 from .supervised import Supervised
-from .train import (
+from .training import (
     LBFGS,
     SGD,
     Adagrad,
@@ -26,14 +27,18 @@ from .train import (
     CyclicLR,
     EarlyStopping,
     ExponentialDecay,
+    FixedWeights,
     PowerDecay,
     ReduceOnPlateau,
+    Resample,
     RMSprop,
+    Sampling,
     Schedule,
     Stage,
     StepDecay,
     TorchOptimizer,
     TrainingDiverged,
+    Weighting,
     train,
 )
 
@@ -62,6 +67,8 @@ __all__ = [
     "Problem",
     "Unknowns",
     "MLP",
+    "make_net",
+    "Jet",
     "Result",
     "train",
     "TrainingDiverged",
@@ -82,6 +89,10 @@ __all__ = [
     "CosineDecay",
     "ReduceOnPlateau",
     "EarlyStopping",
+    "Weighting",
+    "FixedWeights",
+    "Sampling",
+    "Resample",
     "Supervised",
     "summary",
     "relative_l2",

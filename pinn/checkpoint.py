@@ -1,8 +1,9 @@
 """Checkpoints: everything a run needs to continue exactly where it stopped.
 
-A checkpoint is one `torch.save` file of plain data: the network and unknowns, the optimizer
-and scheduler state of the stage in progress, the RNG states, the stage and step counters,
-the mini-batch sampler and the history so far. Plain data means `torch.load(weights_only=True)`
+A checkpoint is one `torch.save` file of plain data: the run's position (stage and step
+counters) and the `state_dict()` of each part of the training step: the network and unknowns,
+the optimizer and scheduler of the stage in progress, the RNG states, the sampler, the
+weighting, the history, the recovery and stopping states (`pinn.training.session`). Plain data means `torch.load(weights_only=True)`
 reads it safely and a problem's lambdas never need pickling (the run's config.json rebuilds
 the problem). Files are written atomically (a temporary file, then a rename), and a model
 with NaN/Inf is never written, so a crash or a diverging run leaves the last good checkpoint.
@@ -27,22 +28,25 @@ from pathlib import Path
 
 import torch
 
-FORMAT = 2
-KEYS = (
+FORMAT = 3
+KEYS = (  # the run's position, then one entry per part, each that part's state_dict()
     "format",
     "step",
     "stage",
     "stage_step",
+    "dtype",
+    "n_eval",
     "model",
     "optimizer",
     "scheduler",
     "rng",
-    "batches",
-    "run",
+    "sampler",
+    "weighting",
     "history",
+    "recovery",
+    "stopping",
     "info",
-    "dtype",
-    "n_eval",
+    "clock",
 )
 LAST = "last.pt"
 DIGEST = "digest"

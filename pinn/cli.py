@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from .train import TrainingDiverged
+from .training import TrainingDiverged
 
 EPILOG = "See docs/cli.md for the run directory, checkpoints and the --set syntax."
 
@@ -129,13 +129,13 @@ def cmd_report(args) -> None:
 
 
 def cmd_check(args) -> None:
-    from . import MLP
+    from . import make_net
     from .adjoint import check_loss_gradient
 
     module = _problem_module(args.name)
     problem = module.problem()
     torch.manual_seed(args.seed)
-    result = check_loss_gradient(problem, MLP(problem, **module.recipe()["net"]))
+    result = check_loss_gradient(problem, make_net(problem, **module.recipe()["net"]))
     print(result)
     if not result.passed:
         raise SystemExit(1)

@@ -16,11 +16,11 @@ import json
 
 import torch
 
-from .nets import MLP
-from .train import loop
-from .train.schedules import SCHEDULES, Schedule
-from .train.stages import LBFGS, SGD, Adagrad, Adam, AdamW, RMSprop, Stage, TorchOptimizer
-from .train.stopping import EarlyStopping
+from .nets import architecture
+from .training import trainer
+from .training.schedules import SCHEDULES, Schedule
+from .training.stages import LBFGS, SGD, Adagrad, Adam, AdamW, RMSprop, Stage, TorchOptimizer
+from .training.stopping import EarlyStopping
 
 STAGES = {cls.name: cls for cls in (Adam, AdamW, SGD, Adagrad, RMSprop, LBFGS)}
 SCHEDULE_TYPES = {cls.name: cls for cls in SCHEDULES}
@@ -47,8 +47,10 @@ def config_to_recipe(config: dict) -> dict:
     recipe = dict(config)
     if "net" in config:
         if not isinstance(config["net"], dict):
-            raise ValueError(f"net must be a dict of pinn.MLP arguments, got {config['net']!r}")
-        _check_keys(config["net"], _signature(MLP.__init__, skip=("self", "problem")), "net")
+            raise ValueError(
+                f'net must be a dict of network arguments (and "arch"), got {config["net"]!r}'
+            )
+        _check_keys(config["net"], net_keys(config["net"].get("arch", "MLP"), "net"), "net")
     if "stages" in config:
         stages = config["stages"]
         if not isinstance(stages, list) or not stages:
@@ -224,15 +226,24 @@ def _assign(config: dict, key: str, value) -> None:
         node, schema = child, _section_schema(part, child, here)
 
 
+def net_keys(arch, where: str) -> dict:
+    """The keys of a "net" section: "arch" and the arguments of the class it names."""
+    try:
+        cls = architecture(arch)
+    except ValueError as e:
+        raise ValueError(f"{where}.arch: {e}") from None
+    return _signature(cls.__init__, skip=("self", "problem")) | {"arch": {"str"}}
+
+
 def _top_keys() -> dict:
-    keys = _signature(loop.train, skip=("problem", "net", "stages", *RUNTIME))
+    keys = _signature(trainer.train, skip=("problem", "net", "stages", *RUNTIME))
     return keys | {"net": {"dict"}, "stages": {"list"}, "problem": {"dict"}}
 
 
 def _section_schema(name: str, child, where: str):
     """The valid keys (and their kinds) of a section reached by a dict key."""
     if name == "net":
-        return _signature(MLP.__init__, skip=("self", "problem"))
+        return net_keys(child.get("arch", "MLP"), where)
     if name == "problem":
         return {k: _kinds_of(v) for k, v in child.items()}
     if name == "decay":

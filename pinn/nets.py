@@ -8,6 +8,9 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
+from .jets import Jet, Sin, _derivatives
+from .mlp_pass import mlp_pass
+
 ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "tanh": nn.Tanh,
     "sigmoid": nn.Sigmoid,
@@ -26,13 +29,6 @@ INITS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
 }
 
 SCALINGS = ("minmax", "zscore", None)
-
-
-class Sin(nn.Module):
-    """sin(x), the activation of SIREN-style networks (not in torch.nn)."""
-
-    def forward(self, x):
-        return torch.sin(x)
 
 
 class Lambda(nn.Module):
@@ -222,6 +218,20 @@ class MLP(nn.Module):
         for norm in self.norms or ():
             norm.reset_parameters()
 
+    def taylor(self, jet: Jet) -> Jet:
+        """The Taylor pass (docs/architecture.md): the output before `output_transform` and
+        its derivative channels, by the tuned pass of `pinn.mlp_pass`."""
+        u, channels = mlp_pass(self, jet.value, jet.chans, jet.plan)
+        return Jet(u, channels, jet.chans, jet.plan)
+
+    def taylor_unsupported(self) -> str | None:
+        """Why `taylor` cannot run the network as it is now (None: it can)."""
+        if _derivatives(self.act) is None:
+            return f"activation {self.act!r} has no known derivatives (use a named one)"
+        if self.norms is not None and any(n.training or n.running_mean is None for n in self.norms):
+            return "batch norm in training mode couples the points (batch statistics)"
+        return None
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = (x - self.shift) * self.scale
         for i, layer in enumerate(self.linears[:-1]):
@@ -235,3 +245,22 @@ class MLP(nn.Module):
         if self.output_scaled:
             u = self.out_shift + self.out_scale * u
         return u if self.output_transform is None else self.output_transform(x, u)
+
+
+ARCHITECTURES: dict[str, type[nn.Module]] = {"MLP": MLP}
+
+
+def architecture(arch: str) -> type[nn.Module]:
+    """The network class a recipe's `"arch"` names; a ValueError listing the valid names."""
+    if arch not in ARCHITECTURES:
+        raise ValueError(
+            f"unknown network architecture {arch!r}; valid: {', '.join(ARCHITECTURES)}"
+        )
+    return ARCHITECTURES[arch]
+
+
+def make_net(problem, arch: str = "MLP", **options) -> nn.Module:
+    """The network `arch` (default "MLP") for `problem`, built with `options` (the keyword
+    arguments of that class): what config files, `pinn run` and `pinn resume` build from a
+    recipe's `"net"` section, e.g. `make_net(problem, **recipe["net"])`."""
+    return architecture(arch)(problem, **options)

@@ -25,11 +25,12 @@ import torch
 
 from . import checkpoint
 from .config import RUNTIME, config_to_recipe, recipe_to_config
-from .nets import MLP
+from .nets import architecture, make_net
 from .problem import Unknowns
 from .progress import Progress, TensorBoard
 from .result import Result
-from .train.loop import TrainingDiverged, resolve_device, train
+from .training import TrainingDiverged, train
+from .training.checks import resolve_device
 
 CONFIG, HISTORY, METRICS, CHECKPOINTS = "config.json", "history.csv", "metrics.json", "checkpoints"
 
@@ -200,10 +201,11 @@ def _json_defaults(fn, skip) -> dict:
 
 
 def resolve(config: dict, problem_fn=None) -> dict:
-    """`config` with every default filled in: of `pinn.train`, of `pinn.MLP`, and of
+    """`config` with every default filled in: of `pinn.train`, of the network, and of
     `problem_fn` (the problem's `problem()`) in the "problem" section when given."""
     out = {**_json_defaults(train, ("problem", "net", "stages", *RUNTIME)), **config}
-    out["net"] = {**_json_defaults(MLP.__init__, ("self", "problem")), **config.get("net", {})}
+    net = {"arch": "MLP", **config.get("net", {})}
+    out["net"] = {**_json_defaults(architecture(net["arch"]).__init__, ("self", "problem")), **net}
     if problem_fn is not None:
         out["problem"] = {**_json_defaults(problem_fn, ()), **config.get("problem", {})}
     return out
@@ -268,7 +270,7 @@ def _train(problem, config, run_dir, state, quiet, tensorboard) -> Result:
     """Train from `config` (with its "run" section) into `run_dir`, from `state` if given;
     everything is checked before config.json of a new run is written."""
     options = config_to_recipe(decode({k: v for k, v in config.items() if k != "run"}))
-    net, stages = MLP(problem, **options.pop("net")), options.pop("stages")
+    net, stages = make_net(problem, **options.pop("net")), options.pop("stages")
     options.pop("problem", None)
     saver = checkpoint.Checkpoints(run_dir / CHECKPOINTS, config["run"]["every"])
     hooks = ([] if quiet else [Progress(stages)]) + (
@@ -299,7 +301,7 @@ def _train(problem, config, run_dir, state, quiet, tensorboard) -> Result:
             )
     except (KeyboardInterrupt, TrainingDiverged):
         if last_checkpoint(run_dir).exists():
-            write_history(run_dir, checkpoint.load(last_checkpoint(run_dir))["history"])
+            write_history(run_dir, checkpoint.load(last_checkpoint(run_dir))["history"]["records"])
         raise
     finally:
         for h in hooks:
@@ -345,13 +347,13 @@ def load(run_dir, problem=None, net=None, device="auto") -> Result:
     """The trained (or, if interrupted, latest checkpointed) model of a run directory.
 
     The problem is rebuilt from config.json when the run names its module (runs of
-    `pinn run`); otherwise pass `problem=`. The net is `pinn.MLP(problem, **config["net"])`
+    `pinn run`); otherwise pass `problem=`. The net is `pinn.make_net(problem, **config["net"])`
     unless `net=` gives an untrained one of the same shape (e.g. with an output transform).
     """
     config = read_config(run_dir)
     state = checkpoint.load(last_checkpoint(run_dir))
     problem = build_problem(config) if problem is None else problem
-    net = MLP(problem, **decode(config["net"], "net")) if net is None else net
+    net = make_net(problem, **decode(config["net"], "net")) if net is None else net
     unknowns = Unknowns(problem.unknowns)
     device, dtype = resolve_device(device), getattr(torch, state["dtype"])
     net.to(device=device, dtype=dtype)
@@ -365,6 +367,6 @@ def load(run_dir, problem=None, net=None, device="auto") -> Result:
         device=device,
         dtype=dtype,
         n_eval=state["n_eval"],
-        history=state["history"],
+        history=state["history"]["records"],
         info=state["info"],
     )

@@ -12,7 +12,8 @@ import torch
 import torch.nn.functional as F
 
 from .domain import Box
-from .problem import Points
+from .pointsets import Points
+from .residuals import Residual, mean_squares
 
 LOSSES = {"mse": F.mse_loss, "cross_entropy": F.cross_entropy}
 
@@ -87,10 +88,15 @@ class Supervised:
         x, y = self.x[:n].to(device=device, dtype=dtype), self.target(self.y[:n], device, dtype)
         return {"data": Points(x, None, y)}
 
-    def losses(self, net, batch, unknowns=None, engine=None) -> dict[str, torch.Tensor]:
-        """{"data": loss(net(x), y)} on the batch."""
+    def residuals(self, net, batch, unknowns=None, engine=None) -> dict[str, Residual]:
+        """{"data": the per-point losses loss(net(x), y)} on the batch."""
         pts = batch["data"]
-        return {"data": self.criterion(net(pts.x), pts.target)}
+        losses = self.criterion(net(pts.x), pts.target, reduction="none")
+        return {"data": Residual(losses, 1.0, pts.x, pointwise=True)}
+
+    def losses(self, net, batch, unknowns=None, engine=None) -> dict[str, torch.Tensor]:
+        """{"data": mean of loss(net(x), y)} on the batch."""
+        return mean_squares(self.residuals(net, batch))
 
     def exact_at(self, x):
         raise ValueError(

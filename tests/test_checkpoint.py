@@ -34,10 +34,13 @@ def state(step=10, value=1.0, **changes):
         "optimizer": opt.state_dict(),
         "scheduler": None,
         "rng": checkpoint.rng_state(),
-        "batches": {"numpy": np.random.default_rng(5).bit_generator.state},
-        "run": {"elapsed": 1.5},
-        "history": [{"step": step, "loss": 0.5}],
+        "sampler": {"numpy": np.random.default_rng(5).bit_generator.state},
+        "weighting": {},
+        "history": {"records": [{"step": step, "loss": 0.5}], "sums": {}, "count": 0},
+        "recovery": {"good": None, "candidate": None, "failures": 0, "checked": True},
+        "stopping": {"best": None, "best_loss": float("inf"), "waited": 0, "stopped": False},
         "info": {"notes": []},
+        "clock": {"elapsed": 1.5},
         "dtype": "float32",
         "n_eval": 100,
         **changes,
@@ -48,7 +51,7 @@ def test_round_trip_keeps_lbfgs_state_and_big_integers(tmp_path):
     s = state()
     assert checkpoint.save(tmp_path / "c.pt", s)
     back = checkpoint.load(tmp_path / "c.pt")
-    assert back["batches"] == s["batches"]  # a 128-bit PCG64 state survives weights_only
+    assert back["sampler"] == s["sampler"]  # a 128-bit PCG64 state survives weights_only
     lbfgs, lbfgs_back = s["optimizer"]["state"][0], back["optimizer"]["state"][0]
     assert set(lbfgs) == set(lbfgs_back) and torch.equal(lbfgs["d"], lbfgs_back["d"])
     assert torch.equal(back["rng"]["torch"], s["rng"]["torch"])

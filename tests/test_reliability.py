@@ -136,7 +136,7 @@ def test_recovery_restores_parameters_and_optimizer_state_and_no_bad_checkpoint_
     assert same(back["model"], good["model"])
     assert same(back["optimizer"]["state"], good["optimizer"]["state"])  # Adam's moments, step
     assert back["optimizer"]["param_groups"][0]["lr"] == 5e-3
-    assert back["run"]["failures"] == 1 and back["info"]["nonfinite"][0]["step"] == 7
+    assert back["recovery"]["failures"] == 1 and back["info"]["nonfinite"][0]["step"] == 7
 
 
 def test_a_nan_gradient_under_a_finite_loss_is_caught_at_its_step():
@@ -200,8 +200,8 @@ def test_a_diverged_run_directory_keeps_its_history_and_last_good_checkpoint(tmp
             poisson(Poison(at=7, forever=True)), recipe, tmp_path / "run", every=5, quiet=True
         )
     last = checkpoint.load(tmp_path / "run" / "checkpoints" / "last.pt")
-    assert last["step"] == 25 and last["run"]["good"]["step"] == 5  # after the 4th recovery
-    assert same(last["model"], last["run"]["good"]["model"])
+    assert last["step"] == 25 and last["recovery"]["good"]["step"] == 5  # after the 4th recovery
+    assert same(last["model"], last["recovery"]["good"]["model"])
     lines = (tmp_path / "run" / "history.csv").read_text().splitlines()
     assert len(lines) == 2 and lines[1].startswith("5,")  # the one good record
     assert not (tmp_path / "run" / "metrics.json").exists()

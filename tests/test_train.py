@@ -8,9 +8,9 @@ import pytest
 import torch
 
 import pinn
-from pinn.train.batches import Batches
-from pinn.train.loop import _work
-from pinn.train.regularization import penalties, weights
+from pinn.training.regularization import penalties, weights
+from pinn.training.sampling import Sampler
+from pinn.training.trainer import _work
 from problems import poisson1d
 
 # -- optimizers: each stage against the update rule of the notes, on f(w) = sum a w^2 / 2 -------
@@ -280,10 +280,10 @@ def test_each_epoch_visits_every_point_once_and_reshuffles():
         conditions=[pinn.dirichlet(0.0, n=2)],
         n_pde=50,
     )
-    data = Batches(
+    data = Sampler(
         p,
         batch_size=16,
-        resample_every=None,
+        strategy=None,
         seed=0,
         dtype=torch.float64,
         device=torch.device("cpu"),
@@ -302,10 +302,10 @@ def test_each_epoch_visits_every_point_once_and_reshuffles():
 
 
 def test_resampling_draws_new_collocation_points():
-    data = Batches(
+    data = Sampler(
         poisson(),
         batch_size=None,
-        resample_every=2,
+        strategy=pinn.Resample(every=2),
         seed=0,
         dtype=torch.float64,
         device=torch.device("cpu"),
@@ -321,9 +321,9 @@ class Spy(pinn.Supervised):
 
     sizes: list
 
-    def losses(self, net, batch, unknowns=None, engine=None):
+    def residuals(self, net, batch, unknowns=None, engine=None):
         self.sizes.append(len(batch["data"]))
-        return super().losses(net, batch, unknowns, engine)
+        return super().residuals(net, batch, unknowns, engine)
 
 
 def test_history_counts_epochs_and_iterations_and_lbfgs_runs_full_batch():
@@ -345,10 +345,12 @@ def test_history_counts_epochs_and_iterations_and_lbfgs_runs_full_batch():
 def test_the_run_length_sets_the_default_engine(monkeypatch):
     p = poisson1d.problem(n_pde=30)  # 30 + 2 points, in 4 batches of at most 8
     stages = [pinn.Adam(steps=10), pinn.LBFGS(steps=3)]
-    data = Batches(p, 8, None, 0, torch.float64, torch.device("cpu"))
+    data = Sampler(p, 8, None, 0, torch.float64, torch.device("cpu"))
     assert _work(stages, data) == 10 * 8 + 3 * 32
     seen = []
-    monkeypatch.setattr(pinn.engines, "resolve", lambda name, net, work: seen.append(work))
+    monkeypatch.setattr(
+        pinn.engines, "resolve", lambda name, net, work, derivatives: seen.append(work)
+    )
     r = pinn.train(p, net(p), stages=stages, batch_size=8, dtype="float64")
     assert seen == [10 * 8 + 3 * 32] and r.info["engine"] == "reverse"
     monkeypatch.undo()
@@ -357,10 +359,10 @@ def test_the_run_length_sets_the_default_engine(monkeypatch):
 
 def test_a_restored_sampler_continues_with_the_same_batches():
     def sampler():
-        return Batches(
+        return Sampler(
             poisson(40),
             batch_size=8,
-            resample_every=7,
+            strategy=pinn.Resample(every=7),
             seed=0,
             dtype=torch.float64,
             device=torch.device("cpu"),

@@ -1,4 +1,7 @@
-"""Mini-batches and epochs over a problem's points, reshuffled every epoch.
+"""The sampler part of the training step: it draws and holds the training points, cuts them
+into mini-batches, and lets a sampling strategy replace them as training goes on.
+
+Mini-batches and epochs over a problem's points, reshuffled every epoch:
 
 Every point set is cut into the same number of mini-batches per epoch, n = ceil(largest set /
 batch_size), so one epoch visits every point of every set exactly once and each loss term keeps
@@ -11,11 +14,44 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from ..problem import Points
+from ..pointsets import Points
+from .schedules import _positive
+
+
+class Sampling:
+    """Base of the sampling strategies: every `every` steps the sampler calls
+    `points(sampler)` for the new training points (a dict point-set name -> `Points`, as
+    `sampler.draw()` gives) and starts a new epoch on them. A strategy with state has
+    `state_dict()` / `load_state_dict()`."""
+
+    every: int
+
+    def points(self, sampler: Sampler) -> dict:
+        raise NotImplementedError
+
+    def state_dict(self) -> dict:
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Nothing to restore for a strategy without state."""
+
+
+@dataclass(frozen=True)
+class Resample(Sampling):
+    """Fresh points, drawn as the first ones were, every `every` steps."""
+
+    every: int = 1000
+
+    def __post_init__(self):
+        _positive("Resample: every", self.every, integer=True)
+
+    def points(self, sampler: Sampler) -> dict:
+        return sampler.draw()
 
 
 def _count_or_none(name, value):
@@ -23,23 +59,27 @@ def _count_or_none(name, value):
         raise ValueError(f"{name} must be a positive integer or None, got {value!r}")
 
 
-class Batches:
+class Sampler:
     """The points of one training run: `next()` gives the next mini-batch, `full()` all points.
 
     Args:
         batch_size: points per mini-batch of the largest set; None: full batch.
-        resample_every: draw fresh points (new collocation points) every this many steps,
-            starting a new epoch; None: keep the first draw.
+        strategy: a `Sampling` that replaces the points every `strategy.every` steps, starting
+            a new epoch; None: keep the first draw.
     """
 
-    def __init__(self, problem, batch_size, resample_every, seed, dtype, device):
+    def __init__(self, problem, batch_size, strategy: Sampling | None, seed, dtype, device):
         _count_or_none("batch_size", batch_size)
-        _count_or_none("resample_every", resample_every)
+        if strategy is not None and not isinstance(strategy, Sampling):
+            raise TypeError(
+                f"sampling must be a pinn sampling strategy such as pinn.Resample(every=1000), "
+                f"or None, got {strategy!r}"
+            )
         self.problem, self.dtype, self.device = problem, dtype, device
-        self.resample_every = resample_every
+        self.strategy = strategy
         self.rng = np.random.default_rng(seed)
         self.generator = torch.Generator(device=device).manual_seed(seed)
-        self.points = self._draw()
+        self.points = self.draw()
         name, largest = max(((k, len(p)) for k, p in self.points.items()), key=lambda kv: kv[1])
         if batch_size is not None and batch_size > largest:
             raise ValueError(
@@ -50,7 +90,8 @@ class Batches:
         self.epoch = self.iteration = self.steps = self.drawn_at = 0
         self._queue: list = []
 
-    def _draw(self):
+    def draw(self) -> dict:
+        """A fresh draw of every point set, from the sampler's random stream."""
         return self.problem.sample(dtype=self.dtype, device=self.device, rng=self.rng)
 
     def _shuffle(self) -> list[dict]:
@@ -66,8 +107,9 @@ class Batches:
 
     def next(self) -> dict:
         """The next mini-batch; a new epoch (reshuffled) when the current one is used up."""
-        if self.resample_every and self.steps - self.drawn_at >= self.resample_every:
-            self.points, self._queue, self.drawn_at = self._draw(), [], self.steps
+        due = self.strategy is not None and self.steps - self.drawn_at >= self.strategy.every
+        if due:
+            self.points, self._queue, self.drawn_at = self.strategy.points(self), [], self.steps
         if not self._queue:
             self._queue = self._shuffle()
             self.epoch, self.iteration = self.epoch + 1, 0
@@ -96,6 +138,7 @@ class Batches:
             "generator": self.generator.get_state(),
             "points": {k: dataclasses.asdict(p) for k, p in self.points.items()},
             "queue": copy.deepcopy(self._queue),
+            "strategy": None if self.strategy is None else self.strategy.state_dict(),
             **{k: getattr(self, k) for k in ("epoch", "iteration", "steps", "drawn_at")},
         }
 
@@ -119,3 +162,5 @@ class Batches:
         self._queue = [{k: move(rows) for k, rows in b.items()} for b in state["queue"]]
         for k in ("epoch", "iteration", "steps", "drawn_at"):
             setattr(self, k, state[k])
+        if self.strategy is not None:
+            self.strategy.load_state_dict(state["strategy"])

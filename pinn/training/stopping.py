@@ -109,3 +109,45 @@ def validation_set(problem, validation, seed: int, dtype, device) -> Validation 
 
 def _short(value) -> str:
     return repr(value) if isinstance(value, (int, float, str, type(None))) else type(value).__name__
+
+
+class Stopper:
+    """The stopping part: whether the run is to stop (early stopping, or `on_step` asking),
+    and early stopping's best validated state."""
+
+    def __init__(self, rule: EarlyStopping | None, info: dict):
+        self.rule, self.info = rule, info
+        self.best = None  # (step, model state) of the best check
+        self.best_loss, self.waited, self.stopped = float("inf"), 0, False
+
+    def check(self, value: float, step: int, model: dict) -> None:
+        """A validation loss at a log point, with the state it belongs to."""
+        if self.rule is None:
+            return
+        if self.rule.improved(value, self.best_loss):
+            self.best_loss, self.best, self.waited = value, (step, model), 0
+            return
+        self.waited += 1
+        if self.waited >= self.rule.patience:
+            self.stopped = True
+            self.info["early_stopping"] = {
+                "stopped_at": step,
+                "best_step": self.best[0],
+                "best_val_loss": self.best_loss,
+            }
+
+    def finish(self, result) -> None:
+        """Restore the best validated parameters when early stopping asks for them."""
+        if self.rule is not None and self.rule.restore_best and self.best is not None:
+            result.load_state(self.best[1])
+            result.info.setdefault("early_stopping", {}).update(
+                restored_step=self.best[0], best_val_loss=self.best_loss
+            )
+
+    def state_dict(self) -> dict:
+        keys = ("best", "best_loss", "waited", "stopped")
+        return {k: getattr(self, k) for k in keys}
+
+    def load_state_dict(self, state: dict) -> None:
+        for k, v in state.items():
+            setattr(self, k, v)

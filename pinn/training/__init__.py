@@ -1,6 +1,8 @@
-"""Training: stages (optimizers), schedules, batching, early stopping and the loop that runs them."""
+"""Training: the trainer and its parts: stages (optimizers), schedules, sampling, weighting,
+early stopping, recovery and the loops that run them (`pinn.train` is the function)."""
 
-from .loop import TrainingDiverged, train
+from .recovery import TrainingDiverged
+from .sampling import Resample, Sampler, Sampling
 from .schedules import (
     Constant,
     CosineDecay,
@@ -13,6 +15,8 @@ from .schedules import (
 )
 from .stages import LBFGS, SGD, Adagrad, Adam, AdamW, RMSprop, Stage, TorchOptimizer
 from .stopping import EarlyStopping
+from .trainer import train
+from .weighting import FixedWeights, Weighting
 
 __all__ = [
     "train",
@@ -34,4 +38,9 @@ __all__ = [
     "CosineDecay",
     "ReduceOnPlateau",
     "EarlyStopping",
+    "Weighting",
+    "FixedWeights",
+    "Sampling",
+    "Sampler",
+    "Resample",
 ]

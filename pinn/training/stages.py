@@ -1,7 +1,15 @@
-"""Training stages: one optimizer run for a number of steps, each wrapping its torch.optim class."""
+"""Training stages: one optimizer run for a number of steps, each wrapping its torch.optim class.
+
+What is special about an optimizer is a property of its stage, not a case in the trainer:
+`full_batch` (runs on all the points whatever the batch size), `loop` (the step loop that
+drives it: `loops.first_order`, or `loops.closure` for optimizers that re-evaluate the loss
+themselves), `snapshot` (the optimizer state to come back to after a non-finite step) and
+`recover` (what to do then). A new optimizer is a new `Stage` subclass.
+"""
 
 from __future__ import annotations
 
+import copy
 import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -9,6 +17,7 @@ from typing import ClassVar
 
 import torch
 
+from . import loops
 from .schedules import SCHEDULES, Schedule, _fraction, _positive
 
 
@@ -27,6 +36,8 @@ class Stage:
 
     optimizer: ClassVar[type[torch.optim.Optimizer]]
     name: ClassVar[str]
+    full_batch: ClassVar[bool] = False  # True: all the points at every step
+    loop: ClassVar = staticmethod(loops.first_order)
 
     def __post_init__(self):
         _positive(f"{self.label}: steps", self.steps, integer=True)
@@ -47,6 +58,22 @@ class Stage:
 
     def build(self, params) -> torch.optim.Optimizer:
         return self.optimizer(params, lr=self.lr, **self.options())
+
+    def snapshot(self, optimizer) -> dict | None:
+        """A copy of the optimizer state, to come back to after a non-finite step."""
+        return copy.deepcopy(optimizer.state_dict())
+
+    def recover(self, optimizer, scheduler, snapshot: dict | None) -> str:
+        """After a non-finite step: the optimizer state of `snapshot` with half the learning
+        rate (the schedule follows); returns what was done, for the warning and the record."""
+        lrs = [group["lr"] / 2 for group in optimizer.param_groups]
+        optimizer.load_state_dict(copy.deepcopy(snapshot))  # loading aliases the snapshot
+        for group, lr in zip(optimizer.param_groups, lrs):
+            group["lr"] = lr
+        for name in ("base_lrs", "max_lrs"):  # what LambdaLR, CyclicLR, ... compute lr from
+            if hasattr(scheduler, name):
+                setattr(scheduler, name, [v / 2 for v in getattr(scheduler, name)])
+        return f"halved the learning rate to {lrs[0]:.3g}"
 
 
 @dataclass(frozen=True)
@@ -168,6 +195,8 @@ class LBFGS(Stage):
     line_search: str | None = "strong_wolfe"
     optimizer = torch.optim.LBFGS
     name = "lbfgs"
+    full_batch = True
+    loop = staticmethod(loops.closure)
 
     def __post_init__(self):
         super().__post_init__()
@@ -186,6 +215,27 @@ class LBFGS(Stage):
             "max_iter": 1,
             "max_eval": 10**9,
         }
+
+    def snapshot(self, optimizer) -> None:
+        """Nothing: after a failure L-BFGS starts again with an empty memory."""
+        return None
+
+    def recover(self, optimizer, scheduler, snapshot) -> str:
+        self.restart(optimizer)
+        return "restarted L-BFGS with an empty memory"
+
+    # -- the closure loop's protocol (`loops.closure`) --------------------------------------
+    def iterations(self, optimizer) -> int:
+        """Iterations done so far (torch counts them in the state of the first parameter)."""
+        return optimizer.state[optimizer.param_groups[0]["params"][0]].get("n_iter", 0)
+
+    def limit(self, optimizer, iterations: int) -> None:
+        """Let the next `optimizer.step(closure)` run at most `iterations` iterations."""
+        optimizer.param_groups[0]["max_iter"] = iterations
+
+    def restart(self, optimizer) -> None:
+        """Empty the memory: the next iteration starts from the gradient."""
+        optimizer.state.clear()
 
 
 @dataclass(frozen=True, kw_only=True)

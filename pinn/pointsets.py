@@ -1,0 +1,293 @@
+"""Point sets: where each loss term of a problem takes its points, and its residual there.
+
+`build(problem)` turns the PDE and the conditions into `PointSet`s: a draw function (which
+part of the domain, how many points, by which sampler), the target values and the terms whose
+residual functions `(f, p, points) -> (N, k)` read the fields there. `Points` are one draw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .conditions import Condition, takes_params
+from .domain import Domain, Subset
+
+
+@dataclass(frozen=True)
+class Points:
+    """Sampled points of one set, with outward normals and targets where the set has them."""
+
+    x: torch.Tensor
+    normals: torch.Tensor | None = None
+    target: torch.Tensor | None = None
+    paired: bool = False  # periodic sets hold (lo face; hi face) rows, kept together
+
+    def __len__(problem) -> int:
+        return len(problem.x) // 2 if problem.paired else len(problem.x)
+
+    def take(problem, idx: torch.Tensor) -> Points:
+        """The rows `idx` (pairs kept together), for mini-batches."""
+        rows = torch.cat([idx, idx + len(problem)]) if problem.paired else idx
+        pick = lambda t: None if t is None else t[rows]  # noqa: E731
+        return Points(problem.x[rows], pick(problem.normals), pick(problem.target), problem.paired)
+
+
+@dataclass(frozen=True)
+class Term:
+    """A named loss term of a point set: `weight * mean(residual(f, p, points)**2)`."""
+
+    name: str
+    weight: float
+    residual: Callable
+
+
+@dataclass(frozen=True)
+class PointSet:
+    """Where a group of terms takes its points: a draw function and the target values."""
+
+    name: str
+    draw: Callable  # (n cap or None, rng) -> (points, normals or None)
+    target: Callable | None  # torch points -> (N, k) tensor
+    terms: tuple[Term, ...]
+    size: int  # points drawn (rows of x)
+    paired: bool = False
+
+
+def build(problem) -> tuple[PointSet, ...]:
+    """The point sets of a problem: the PDE's collocation points, then one per condition."""
+    return tuple(_point_sets(problem))
+
+
+def _point_sets(problem):
+    terms = _pde_terms(problem.pde)
+    if terms:
+        draw = lambda cap, rng: (  # noqa: E731
+            problem.domain.sample(min(problem.n_pde, cap or problem.n_pde), problem.sampler, rng),
+            None,
+        )
+        yield PointSet("pde", draw, None, tuple(terms), problem.n_pde)
+    seen = set(t.name for t in terms)
+    for c in problem.conditions:
+        name = c.name or c.kind
+        if name in seen:
+            name = next(f"{name}_{i}" for i in range(2, 10_000) if f"{name}_{i}" not in seen)
+        seen.add(name)
+        yield _condition_set(problem, c, name)
+
+
+def _condition_set(problem, c: Condition, name: str) -> PointSet:
+    fields = _fields_of(problem, c)
+    default = None
+    if c.kind in ("dirichlet", "neumann", "robin", "periodic"):
+        default = problem.domain.boundary()
+    elif c.kind == "initial":
+        default = problem.domain.initial()
+    if c.kind in ("neumann", "robin") and c.on is not None and not isinstance(c.on, Subset):
+        if not callable(c.on):
+            raise ValueError(
+                f"{c.kind}: needs outward normals, so on= must be a boundary "
+                f"Subset or a predicate, not a fixed tensor of points"
+            )
+    if c.kind == "periodic":
+        return _periodic_set(problem, c, name, fields)
+    if c.kind == "data":
+        if c.on.shape[1] != problem.domain.dim:
+            raise ValueError(
+                f"data: points have {c.on.shape[1]} columns but the domain has "
+                f"{problem.domain.dim} coordinates {problem.coords}"
+            )
+        if c.value.shape[1] not in (1, len(fields)):
+            raise ValueError(f"data: values have {c.value.shape[1]} columns for fields {fields}")
+    draw = _drawer(problem.domain, c.on, default, c.n, problem.sampler)
+    residual = _residual_of(c, fields, problem.coords, problem.domain.time)
+    if c.kind == "data":  # fixed rows: the target is the given values, row for row
+        target = lambda x: c.value[: len(x)].to(x)  # noqa: E731
+    else:
+        target = None if c.kind == "residual" else _target(c.value, len(fields), name)
+    fixed = isinstance(c.on, (torch.Tensor, np.ndarray))
+    size = len(c.on) if fixed else c.n
+    return PointSet(name, draw, target, (Term(name, float(c.weight), residual),), size)
+
+
+def _periodic_set(problem, c: Condition, name, fields) -> PointSet:
+    coord = c.options["coord"]
+    subset = problem.domain.boundary(coord)  # validates the coordinate
+    j = problem.coords.index(coord)
+    lo, hi = problem.domain.lo[j], problem.domain.hi[j]
+
+    def draw(cap, rng):
+        pts, _ = subset.sample(2 * c.n, problem.sampler, rng)
+        low = pts[pts[:, j] == lo][: min(c.n, cap or c.n)]
+        high = low.copy()
+        high[:, j] = hi
+        return np.concatenate([low, high]), None
+
+    def residual(f, p, pts):
+        m = len(pts)
+        return torch.cat(
+            [
+                (d := f.d(u, *[coord] * k))[:m] - d[m:]
+                for u in fields
+                for k in range(c.options["order"] + 1)
+            ],
+            dim=1,
+        )
+
+    term = Term(name, float(c.weight), residual)
+    return PointSet(name, draw, None, (term,), 2 * c.n, paired=True)
+
+
+def _fields_of(problem, c: Condition) -> tuple[str, ...]:
+    if c.field is None:
+        return problem.fields
+    fields = _names(c.field)
+    for u in fields:
+        if u not in problem.fields:
+            raise ValueError(f"{c.kind}: unknown field {u!r}; fields are {problem.fields}")
+    return fields
+
+
+def _is_list(value) -> bool:
+    return isinstance(value, (list, tuple))
+
+
+def _names(fields) -> tuple[str, ...]:
+    names = (fields,) if isinstance(fields, str) else tuple(fields) if _is_list(fields) else ()
+    if not names or not all(isinstance(n, str) and n.isidentifier() for n in names):
+        raise ValueError(f"fields must be a name such as 'u' or a tuple of names, got {fields!r}")
+    if len(set(names)) != len(names):
+        raise ValueError(f"field names must be distinct, got {names}")
+    return names
+
+
+def _pde_terms(pde) -> list[Term]:
+    if pde is None:
+        return []
+    if callable(pde):
+        items = [("pde", pde)]
+    elif isinstance(pde, Mapping):
+        items = list(pde.items())
+    elif isinstance(pde, (list, tuple)):
+        items = [(f"pde{i}", fn) for i, fn in enumerate(pde)]
+    else:
+        raise TypeError(f"pde must be a callable, a list or a dict of callables, got {pde!r}")
+    for name, fn in items:
+        if not callable(fn):
+            raise TypeError(f"pde residual {name!r} must be a callable of f (and p), got {fn!r}")
+    return [Term(str(name), 1.0, _user_residual(fn)) for name, fn in items]
+
+
+def _user_residual(fn):
+    if takes_params(fn):
+        return lambda f, p, pts: fn(f, p)
+    return lambda f, p, pts: fn(f)
+
+
+def _target(value, k: int, name: str):
+    def target(x):
+        if callable(value):
+            v = torch.as_tensor(value(x), dtype=x.dtype, device=x.device)
+        else:
+            v = torch.as_tensor(value, dtype=x.dtype, device=x.device)
+        if v.ndim == 0:
+            v = v.expand(len(x), k)
+        if v.ndim == 1:
+            v = v.unsqueeze(1)
+        if v.ndim != 2 or v.shape[0] != len(x) or v.shape[1] not in (1, k):
+            raise ValueError(
+                f"{name}: value returned shape {tuple(v.shape)} for {len(x)} points; "
+                f"expected ({len(x)},), ({len(x)}, 1) or ({len(x)}, {k})"
+            )
+        _check_finite(x, v, f"{name}: value is")
+        return v
+
+    return target
+
+
+def _check_finite(x: torch.Tensor, v: torch.Tensor, what: str) -> None:
+    """ValueError naming the first point where `v` (one row per point of `x`) is NaN or Inf."""
+    bad = ~torch.isfinite(v).all(dim=1)
+    if bad.any():
+        raise ValueError(
+            f"{what} NaN or Inf at {int(bad.sum())} of {len(x)} points, e.g. "
+            f"{x[bad][0].tolist()} -> {v[bad][0].tolist()}; it must be finite on the domain"
+        )
+
+
+def _drawer(domain: Domain, on, default: Subset | None, n, method):
+    """A function (cap, rng) -> (points, normals or None) for a condition's `on=`."""
+    if isinstance(on, (torch.Tensor, np.ndarray)):
+        x = np.asarray(on.detach().cpu() if torch.is_tensor(on) else on, dtype=float)
+        if x.ndim != 2 or x.shape[1] != domain.dim:
+            raise ValueError(
+                f"points given in on= have shape {x.shape}; expected (N, {domain.dim})"
+            )
+        outside = ~domain.contains(x, tol=1e-6)
+        if outside.any():
+            raise ValueError(
+                f"{outside.sum()} of {len(x)} given points lie outside the domain "
+                f"{domain!r}, e.g. {x[outside][0].tolist()}"
+            )
+        return lambda cap, rng: (x[:cap] if cap else x, None)
+    if isinstance(on, Subset):
+        return lambda cap, rng: on.sample(min(n, cap or n), method, rng)
+    source = default
+    if on is None:
+        if source is None:
+            return lambda cap, rng: (domain.sample(min(n, cap or n), method, rng), None)
+        return lambda cap, rng: source.sample(min(n, cap or n), method, rng)
+
+    def filtered(cap, rng):  # `on` is a predicate on points
+        want, got, nrm = min(n, cap or n), [], []
+        for _ in range(20):
+            if source is None:
+                pts, normals = (
+                    domain.sample(4 * want, method, rng),
+                    np.zeros((4 * want, domain.dim)),
+                )
+            else:
+                pts, normals = source.sample(4 * want, method, rng)
+            keep = np.asarray(on(torch.as_tensor(pts)), dtype=bool).reshape(-1)
+            got.append(pts[keep])
+            nrm.append(normals[keep])
+            if sum(map(len, got)) >= want:
+                return np.concatenate(got)[:want], np.concatenate(nrm)[:want]
+        raise ValueError(
+            f"the predicate given as on= selected {sum(map(len, got))} of "
+            f"{80 * want} candidate points; it must select a part of the boundary "
+            "with positive measure (use torch.isclose for faces)"
+        )
+
+    return filtered
+
+
+def _residual_of(c: Condition, fields, coords, time):
+    """The residual function (f, p, points) -> (N, k) of a condition."""
+    kind = c.kind
+    if kind == "residual":
+        return _user_residual(c.value)
+
+    def values(f):
+        return torch.cat([f.d(u) for u in fields], dim=1)
+
+    def normal_derivative(f, pts):
+        spatial = [j for j, name in enumerate(coords) if name != time]
+        return torch.cat(
+            [sum(pts.normals[:, j : j + 1] * f.d(u, coords[j]) for j in spatial) for u in fields],
+            dim=1,
+        )
+
+    if kind in ("dirichlet", "data") or (kind == "initial" and c.options["order"] == 0):
+        return lambda f, p, pts: values(f) - pts.target
+    if kind == "initial":
+        return lambda f, p, pts: torch.cat([f.d(u, time) for u in fields], dim=1) - pts.target
+    if kind == "neumann":
+        return lambda f, p, pts: normal_derivative(f, pts) - pts.target
+    if kind == "robin":
+        a, b = c.options["alpha"], c.options["beta"]
+        return lambda f, p, pts: a * values(f) + b * normal_derivative(f, pts) - pts.target
+    raise ValueError(f"unknown condition kind {kind!r}")

@@ -1,0 +1,151 @@
+"""Argument checks of `pinn.train`: every mistake fails before anything is drawn or trained,
+naming the bad value and what is valid."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from ..checkpoint import KEYS
+from ..problem import Problem
+from ..supervised import Supervised
+from .stages import LBFGS, Adam, Stage
+from .stopping import EarlyStopping
+
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+def resolve_device(device) -> torch.device:
+    """'auto' takes CUDA when present; anything torch accepts otherwise."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        return torch.device(device)
+    except (RuntimeError, TypeError) as e:
+        raise ValueError(
+            f"unknown device {device!r}; valid: 'auto', 'cpu', 'cuda', 'cuda:N'"
+        ) from e
+
+
+def resolve_dtype(dtype) -> torch.dtype:
+    if dtype in DTYPES.values():
+        return dtype
+    if dtype not in DTYPES:
+        raise ValueError(f"unknown dtype {dtype!r}; valid: {', '.join(DTYPES)}")
+    return DTYPES[dtype]
+
+
+def check(problem, net, stages, l2, l1, log_every, seed, early_stopping, validation) -> list:
+    """Validate the arguments of `train`; return the stages as a list."""
+    if not isinstance(problem, (Problem, Supervised)):
+        raise TypeError(
+            f"problem must be a pinn.Problem or pinn.Supervised, got {type(problem).__name__}"
+        )
+    if not isinstance(net, torch.nn.Module):
+        raise TypeError(f"net must be a torch.nn.Module such as pinn.MLP, got {type(net).__name__}")
+    if stages is None:
+        stages = [Adam(steps=1000), LBFGS(steps=1000)]
+    if (
+        not isinstance(stages, Sequence)
+        or not stages
+        or not all(isinstance(s, Stage) for s in stages)
+    ):
+        raise TypeError(
+            f"stages must be a non-empty list of pinn stages (pinn.Adam(...), "
+            f"pinn.LBFGS(...), ...), got {stages!r}"
+        )
+    stages = list(stages)
+    for name, value in (("l2", l2), ("l1", l1)):
+        if not isinstance(value, (int, float)) or not np.isfinite(value) or value < 0:
+            raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    if isinstance(log_every, bool) or not isinstance(log_every, int) or log_every <= 0:
+        raise ValueError(f"log_every must be a positive integer, got {log_every!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an integer, got {seed!r}")
+    if early_stopping is not None:
+        if not isinstance(early_stopping, EarlyStopping):
+            raise TypeError(f"early_stopping must be a pinn.EarlyStopping, got {early_stopping!r}")
+        if validation is None:
+            raise ValueError(
+                "early_stopping needs a validation set: validation=(points, values), points, "
+                "or a number of points (for problems with an exact solution)"
+            )
+    return stages
+
+
+def check_options(n_eval, max_failures, on_step, on_stage_end, checkpoints, resume) -> None:
+    """Validate the remaining arguments of `train` that are only used later in the run."""
+    for name, value in (("n_eval", n_eval), ("max_failures", max_failures)):
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    for name, fn in (("on_step", on_step), ("on_stage_end", on_stage_end)):
+        if fn is not None and not callable(fn):
+            raise TypeError(f"{name} must be a callable or None, got {fn!r}")
+    if checkpoints is not None and not all(
+        callable(getattr(checkpoints, m, None)) for m in ("due", "save")
+    ):
+        raise TypeError(
+            f"checkpoints must be a pinn.checkpoint.Checkpoints(directory) writer or None, "
+            f"got {checkpoints!r}"
+        )
+    if resume is not None and not (isinstance(resume, dict) and set(KEYS) <= set(resume)):
+        got = f"a dict of {sorted(resume)}" if isinstance(resume, dict) else repr(resume)
+        raise ValueError(
+            f"resume must be a checkpoint state from pinn.checkpoint.load(path), a dict of "
+            f"{list(KEYS)}; got {got}"
+        )
+
+
+def check_net(problem, net: torch.nn.Module, device, dtype) -> None:
+    """Run `net` once on two points of the domain (in evaluation mode, so no random draws):
+    it must map the coordinates to one column per field. Leaves it in training mode."""
+    x = torch.as_tensor(problem.domain.sample(2, "uniform", 0), device=device, dtype=dtype)
+    expected = f"(2, {len(problem.fields)}), one column per field {problem.fields}"
+    net.eval()
+    try:
+        u = net(x)
+    except RuntimeError as e:
+        raise ValueError(
+            f"net fails on points of shape (2, {problem.domain.dim}) (coordinates "
+            f"{problem.coords}); it must map them to {expected}: {e}"
+        ) from e
+    finally:
+        net.train()
+    shape = tuple(u.shape) if torch.is_tensor(u) else type(u).__name__
+    if shape != (2, len(problem.fields)):
+        raise ValueError(
+            f"net maps points of shape (2, {problem.domain.dim}) to {shape}; expected {expected}"
+        )
+
+
+def strategies(weighting, sampling, resample_every):
+    """The weighting and sampling strategies of a run: the defaults for None, and
+    `resample_every=N` as `Resample(every=N)`."""
+    from .sampling import Resample, Sampling
+    from .weighting import FixedWeights, Weighting
+
+    weighting = FixedWeights() if weighting is None else weighting
+    if not isinstance(weighting, Weighting):
+        raise TypeError(
+            f"weighting must be a pinn weighting such as pinn.FixedWeights(), got {weighting!r}"
+        )
+    if resample_every is not None:
+        if sampling is not None:
+            raise ValueError(
+                f"give sampling= or resample_every=, not both (got {sampling!r} and "
+                f"resample_every={resample_every!r}); resample_every=N is pinn.Resample(every=N)"
+            )
+        try:
+            sampling = Resample(every=resample_every)
+        except ValueError:
+            raise ValueError(
+                f"resample_every must be a positive integer or None, got {resample_every!r}"
+            ) from None
+    if sampling is not None and not isinstance(sampling, Sampling):
+        raise TypeError(
+            f"sampling must be a pinn sampling strategy such as pinn.Resample(every=1000), "
+            f"or None, got {sampling!r}"
+        )
+    return weighting, sampling

@@ -1,0 +1,180 @@
+"""`train`: assemble a run's parts and run its stages in order.
+
+The training step is a pipeline of small parts, each a value with `state_dict()`:
+sampler (`sampling.Sampler`: the points, mini-batches, resampling) -> residuals (the problem
+and the derivative engine: one residual vector per term, `pinn.residuals`) -> weighting
+(`weighting.FixedWeights`, ...: the loss terms) -> stage (the optimizer, driven by its own
+loop, `loops`). The session (`session.Session`) holds the parts and the history, recovery and
+stopping that act at log points. docs/architecture.md shows the whole and how to add a part.
+
+Loss values stay on the device inside the step loop; they are read back (a host sync) only at
+log points, so the same loop keeps a GPU busy.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+
+import torch
+
+from .. import engines
+from ..problem import Problem, Unknowns
+from ..resources import check_fits
+from ..result import Result
+from ..supervised import Supervised
+from .checks import check, check_net, check_options, resolve_device, resolve_dtype, strategies
+from .regularization import penalties, weights
+from .sampling import Sampler, Sampling
+from .session import Session
+from .stages import Stage
+from .stopping import EarlyStopping, validation_set
+from .weighting import Weighting
+
+
+def train(
+    problem: Problem | Supervised,
+    net: torch.nn.Module,
+    stages: Sequence[Stage] | None = None,
+    *,
+    l2: float = 0.0,
+    l1: float = 0.0,
+    seed: int = 0,
+    device="auto",
+    dtype="float32",
+    log_every: int = 100,
+    initialize: bool = True,
+    n_eval: int = 10_000,
+    engine="auto",
+    verbose: bool = False,
+    batch_size: int | None = None,
+    resample_every: int | None = None,
+    validation=None,
+    early_stopping: EarlyStopping | None = None,
+    weighting: Weighting | None = None,
+    sampling: Sampling | None = None,
+    max_failures: int = 5,
+    on_step: Callable[[dict], bool | None] | None = None,
+    on_stage_end: Callable[[int, Stage, Result], None] | None = None,
+    checkpoints=None,
+    resume: dict | None = None,
+) -> Result:
+    """Train `net` on `problem` with each stage in turn (default: Adam, then L-BFGS).
+
+    Args:
+        l2, l1: penalties `l2/2 * sum w**2` and `l1 * sum |w|` on the weight matrices, added as
+            loss terms (so they act under L-BFGS too).
+        seed: fixes the initialization (when `initialize`), the sampling and the ordering.
+        device: "auto" (CUDA when present), "cpu", "cuda", ...; dtype: "float32" or "float64".
+        log_every: steps between history records (each reads the loss back from the device).
+            A record's loss is that of its step; with mini-batches, the mean over the steps
+            since the previous record (set log_every to the batches per epoch for epochs).
+        initialize: draw fresh weights from `seed` first; False keeps the net's current ones.
+        n_eval: size of the evaluation grid for the error against `problem.exact`.
+        engine: how derivatives are computed: "auto" (the default: for networks with a Taylor
+            pass (`pinn.MLP`, or any with a `taylor` method, docs/architecture.md) that pass,
+            compiled when the run evaluates at least `engines.COMPILE_WORK` points in all;
+            else nested reverse mode, with a warning), "reverse",
+            "taylor", "compiled" (torch.compile of the Taylor pass), None (reverse) or a
+            callable engine(net, x, keys). The one used is `result.info["engine"]`.
+        verbose: print one line per history record.
+        batch_size: mini-batch size of the largest point set, the others cut into as many
+            batches (see `pinn.training.sampling`); None: full batch. L-BFGS is always full batch.
+        resample_every: draw fresh collocation points every this many steps (None: never);
+            the same as `sampling=pinn.Resample(every=resample_every)`.
+        validation: held-out data, checked at each log point as `val_loss`: a pair (points,
+            values), points alone or a number of random points (values from `problem.exact`).
+        early_stopping: a `pinn.EarlyStopping` on the validation loss (needs `validation`).
+        weighting: turns the residuals of each step into the loss terms; None: the default
+            `pinn.FixedWeights()`, each term's weight times its mean squared residual.
+        sampling: a sampling strategy that replaces the training points as training goes on
+            (`pinn.Resample(every)`, or a `pinn.Sampling` of your own); None: the points are
+            drawn once.
+        max_failures: a non-finite loss or gradient sends the run back to its last good
+            state, with half the learning rate (first-order stages) or an empty L-BFGS memory,
+            each recovery noted in `result.info["nonfinite"]`; this many in a row raise
+            `pinn.TrainingDiverged`.
+        on_step: called after every optimizer step (under L-BFGS, every logged chunk) with a
+            dict of step, stage, stage_index, stage_step, epoch, iteration, lr, loss (a device
+            tensor) and history (the records so far); returning True ends the training.
+        on_stage_end: called with (stage index, stage, result) after each stage.
+        checkpoints: a `pinn.checkpoint.Checkpoints` writer: a checkpoint (`Session.state`)
+            whenever it says one is due, and at each stage end.
+        resume: a checkpoint's state (`pinn.checkpoint.load`): continue from it exactly.
+    """
+    stages = check(problem, net, stages, l2, l1, log_every, seed, early_stopping, validation)
+    check_options(n_eval, max_failures, on_step, on_stage_end, checkpoints, resume)
+    weighting, sampling = strategies(weighting, sampling, resample_every)
+    device, dtype = resolve_device(device), resolve_dtype(dtype)
+    engines.check(engine)  # resolved once the points are drawn (it depends on their number)
+    torch.manual_seed(seed)
+    if initialize and hasattr(net, "reset_parameters"):
+        net.reset_parameters()
+    net.to(device=device, dtype=dtype)
+    check_net(problem, net, device, dtype)
+    unknowns = Unknowns(problem.unknowns).to(device=device, dtype=dtype)
+    if isinstance(problem, Problem):  # before drawing the points, which may not fit either
+        full = any(s.full_batch for s in stages) or not isinstance(batch_size, int)
+        check_fits(problem, net, dtype, device, None if full else batch_size)
+    sampler = Sampler(problem, batch_size, sampling, seed, dtype, device)
+    reads = any(idx for keys in getattr(problem, "derivatives", {}).values() for _, idx in keys)
+    engine = engines.resolve(engine, net, work=_work(stages, sampler), derivatives=reads)
+    result = Result(problem, net, unknowns, device=device, dtype=dtype, n_eval=n_eval)
+    params, ws = [*net.parameters(), *unknowns.parameters()], weights(net)
+
+    def loss_terms(batch, step):
+        terms = weighting(problem.residuals(net, batch, unknowns, engine), step)
+        terms.update(penalties(ws, l1, l2))
+        return terms
+
+    run = Session(
+        result,
+        sampler,
+        weighting,
+        {
+            "log_every": log_every,
+            "verbose": verbose,
+            "held_out": validation_set(problem, validation, seed, dtype, device),
+            "early_stopping": early_stopping,
+            "on_step": on_step,
+            "checkpoints": checkpoints,
+            "max_failures": max_failures,
+        },
+    )
+    result.info.update(batches_per_epoch=sampler.per_epoch, stages=[], engine=engines.name(engine))
+    first_stage, done = run.restore(resume) if resume is not None else (0, 0)
+    for index in range(first_stage, len(stages)):
+        if run.stopped:  # by early stopping or on_step (also in the run being resumed)
+            break
+        stage = stages[index]
+        optimizer, first = stage.build(params), run.step + 1 - done
+        scheduler = stage.decay.scheduler(optimizer, stage.steps) if stage.decay else None
+        if done:  # resuming inside this stage
+            optimizer.load_state_dict(resume["optimizer"])
+            if scheduler is not None:
+                scheduler.load_state_dict(resume["scheduler"])
+        else:
+            run.begin(stage, optimizer)
+        stage.loop(stage, index, optimizer, scheduler, loss_terms, run, done)
+        done = 0
+        result.info["stages"].append(
+            {"name": stage.name, "first_step": first, "last_step": run.step}
+        )
+        run.save(index + 1, stage_end=f"stage-{index}-{stage.name}")
+        if on_stage_end is not None:
+            on_stage_end(index, stage, result)
+    run.stopping.finish(result)
+    result.info["train_time"] = time.perf_counter() - run.start
+    if checkpoints is not None:  # the final state: early stopping's best, the training time
+        checkpoints.save(run.state(len(stages), None, None, 0))
+    return result
+
+
+def _work(stages, sampler: Sampler) -> int:
+    """The points the run will evaluate: each stage's steps times its points per step."""
+    points = sum(len(p) for p in sampler.points.values())
+    return sum(
+        s.steps * (points if s.full_batch else math.ceil(points / sampler.per_epoch))
+        for s in stages
+    )
