@@ -89,7 +89,10 @@ def _sin(z, n):
 
 
 def _cos(z, n):
-    return [torch.cos(z), -torch.sin(z), *_cos(z, n - 2)][: n + 1] if n >= 0 else []
+    d = [torch.cos(z), -torch.sin(z)][: n + 1]
+    for k in range(2, n + 1):  # cos'' = -cos
+        d.append(-d[k - 2])
+    return d
 
 
 def _exp(z, n):

@@ -38,6 +38,7 @@ def test_runner_lbfgs_counts_evaluations():
     assert any(not torch.equal(a, p) for a, p in zip(before, runner.params))
 
 
+@pytest.mark.slow  # a benchmark run, however short, is not a unit test
 def test_quick_throughput_run_writes_every_column(tmp_path):
     out = tmp_path / "bench"
     argv = ["--quick", "--only", "throughput", "--configs", "handwritten,taylor", "--out"]

@@ -128,7 +128,10 @@ def test_switching_a_type_keeps_the_shared_fields_and_drops_the_others():
         ("stages.7.lr=1", r"stages.7: no such entry; stages has 4 entries \(indices 0 to 3\)"),
         ("stages.1.momentum=0.9", "unknown key 'momentum'; valid keys: betas, decay, eps, lr"),
         ("nett.hidden=[3]", "unknown key 'nett'; valid keys: batch_size, device"),
-        ("net.widths=[3]", "unknown key 'widths'; valid keys: activation, arch, batch_norm, dropout"),
+        (
+            "net.widths=[3]",
+            "unknown key 'widths'; valid keys: activation, arch, batch_norm, dropout",
+        ),
         ("problem.n_pdf=10", "unknown key 'n_pdf'; valid keys: n_bc, n_pde"),
         ("problem.n_pde=many", 'problem.n_pde: expected an integer, got "many"'),
         ("batch_size=[1]", "batch_size: expected an integer, got \\[1\\]"),

@@ -14,6 +14,7 @@ import math
 import warnings
 from pathlib import Path
 
+import analytic
 import pytest
 import torch
 
@@ -149,10 +150,13 @@ def test_order_four_and_a_sparse_key_set():
     assert_matches(known, reference(net, x, keys))
 
 
-@pytest.mark.parametrize("activation", ["tanh", "sigmoid", "sin", "silu", "gelu"])
+@pytest.mark.parametrize(
+    "activation", ["tanh", "sigmoid", "sin", "silu", "gelu", *pinn.jets.FUNCTIONS]
+)
 def test_activation_derivatives_to_order_five(activation):
+    """The named activations of pinn.MLP and the torch functions that pinn.Jet.map takes."""
     z = torch.linspace(-3, 3, 41).requires_grad_(True)
-    act = pinn.nets.activation(activation)
+    act = pinn.nets.activation(activation) if isinstance(activation, str) else activation
     got = jets._derivatives(act)(z, 5)
     value = act(z)
     for k in range(6):
@@ -315,15 +319,6 @@ def test_resolve():
 NU = 0.01 / math.pi
 
 
-def poisson1d():
-    return pinn.Problem(
-        pinn.Interval("x", 0.0, 1.0),
-        pde=lambda f: f.u_xx + math.pi**2 * torch.sin(math.pi * f.x),
-        conditions=[pinn.dirichlet(0.0, n=2)],
-        n_pde=50,
-    )
-
-
 def burgers():
     domain = pinn.Interval("x", -1.0, 1.0) * pinn.Time(0.0, 1.0)
     return pinn.Problem(
@@ -364,7 +359,8 @@ def ode3():
     )
 
 
-PROBLEMS = {"poisson1d": poisson1d, "burgers": burgers, "kdv": kdv, "ode3": ode3}
+# the shared analytic registry (every condition kind) and three without exact solutions
+PROBLEMS = {**analytic.PROBLEMS, "burgers": burgers, "kdv": kdv, "ode3": ode3}
 
 
 def losses_and_gradients(problem, net, unknowns, batch, engine):
@@ -410,9 +406,9 @@ def test_library_problems_match_reverse_with_their_recipe_networks(name, engine)
 
 
 def test_hard_constraint_poisson_matches_reverse():
-    problem = poisson1d()
+    problem = analytic.poisson1d()
     torch.manual_seed(0)
-    net = pinn.MLP(problem, hidden=[16, 16], output_transform=lambda x, u: x * (1 - x) * u)
+    net = pinn.MLP(problem, hidden=[16, 16], output_transform=lambda x, u: (1 - x**2) * u)
     assert_problem_matches(problem, net.double(), engines.taylor)
 
 

@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from analytic import poisson1d, poisson_residual
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,10 +17,6 @@ import pinn
 from pinn import checkpoint, cli, runs
 
 LINE = pinn.Interval("x", -1.0, 1.0)
-
-
-def source(f):
-    return -f.u_xx - math.pi**2 * torch.sin(math.pi * f.x)
 
 
 class Poison:
@@ -34,7 +31,7 @@ class Poison:
         self.calls = 0
 
     def __call__(self, f):
-        r = source(f)
+        r = poisson_residual(f)
         if self.calls is None:  # the problem's check at construction
             return r
         self.calls += 1
@@ -42,14 +39,8 @@ class Poison:
         return r * math.nan if hit else r
 
 
-def poisson(pde=source, n_pde=16):
-    p = pinn.Problem(
-        LINE,
-        pde=pde,
-        conditions=[pinn.dirichlet(0.0, n=2)],
-        n_pde=n_pde,
-        exact=lambda x: torch.sin(math.pi * x[:, 0:1]),
-    )
+def poisson(pde=poisson_residual, n_pde=16):
+    p = poisson1d(n_pde=n_pde, pde=pde)
     if isinstance(pde, Poison):
         pde.arm()
     return p
@@ -456,19 +447,25 @@ BAD = [
     (lambda: pinn.MLP(poisson(), batch_norm="yes"), TypeError, ["'yes'", "True or False"]),
     (lambda: pinn.MLP(poisson(), activation=5), TypeError, ["got 5", "a name, a callable"]),
     # problems: wrong types, NaN/Inf in values and exact solutions, mismatched field counts
-    (lambda: pinn.Problem(LINE, fields=3, pde=source), ValueError, ["got 3", "tuple of names"]),
     (
-        lambda: pinn.Problem(LINE, pde=source, conditions=None),
+        lambda: pinn.Problem(LINE, fields=3, pde=poisson_residual),
+        ValueError,
+        ["got 3", "tuple of names"],
+    ),
+    (
+        lambda: pinn.Problem(LINE, pde=poisson_residual, conditions=None),
         TypeError,
         ["got None", "list of pinn conditions"],
     ),
     (
-        lambda: pinn.Problem(LINE, pde=source, exact=lambda x: x.sine()),
+        lambda: pinn.Problem(LINE, pde=poisson_residual, exact=lambda x: x.sine()),
         ValueError,
         ["the exact solution failed: AttributeError", "sine"],
     ),
     (
-        lambda: pinn.Problem(LINE, pde=source, exact=lambda x: torch.where(x > 0.5, math.nan, x)),
+        lambda: pinn.Problem(
+            LINE, pde=poisson_residual, exact=lambda x: torch.where(x > 0.5, math.nan, x)
+        ),
         ValueError,
         ["exact solution returned NaN or Inf at", "e.g. [", "-> [nan]", "must be finite"],
     ),
@@ -478,7 +475,9 @@ BAD = [
         ["'pde' is not finite at initialization (inf)", "division by 0"],
     ),
     (
-        lambda: pinn.Problem(LINE, pde=source, conditions=[pinn.dirichlet(lambda x: x / 0)]),
+        lambda: pinn.Problem(
+            LINE, pde=poisson_residual, conditions=[pinn.dirichlet(lambda x: x / 0)]
+        ),
         ValueError,
         ["dirichlet: value is NaN or Inf at", "e.g. [", "must be finite on the domain"],
     ),
@@ -492,7 +491,9 @@ BAD = [
     (lambda: pinn.data([[0.5]], [math.inf]), ValueError, ["data: values contain NaN or Inf"]),
     (lambda: pinn.data([["a"]], [1.0]), TypeError, ["data: points must be numbers", "<U1"]),
     (
-        lambda: pinn.Problem(LINE, pde=source, conditions=[pinn.data(X, [[1.0, 2.0, 3.0]])]),
+        lambda: pinn.Problem(
+            LINE, pde=poisson_residual, conditions=[pinn.data(X, [[1.0, 2.0, 3.0]])]
+        ),
         ValueError,
         ["values have 3 columns for fields ('u',)"],
     ),
@@ -503,12 +504,16 @@ BAD = [
     ),
     # points outside the domain, empty and degenerate domains
     (
-        lambda: pinn.Problem(LINE, pde=source, conditions=[pinn.dirichlet(0.0, on=X * 6)]),
+        lambda: pinn.Problem(
+            LINE, pde=poisson_residual, conditions=[pinn.dirichlet(0.0, on=X * 6)]
+        ),
         ValueError,
         ["1 of 1 given points lie outside the domain Interval('x', -1.0, 1.0)", "[3.0]"],
     ),
     (
-        lambda: pinn.Problem(LINE, pde=source, conditions=[pinn.dirichlet(0.0, on=X.repeat(1, 2))]),
+        lambda: pinn.Problem(
+            LINE, pde=poisson_residual, conditions=[pinn.dirichlet(0.0, on=X.repeat(1, 2))]
+        ),
         ValueError,
         ["shape (1, 2)", "expected (N, 1)"],
     ),
