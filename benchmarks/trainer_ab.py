@@ -1,6 +1,7 @@
 """`python -m benchmarks.trainer_ab OLD_TREE [--rounds 5] [--steps 400]`: Adam steps/s of
 `pinn.train` on burgers' recipe network in this source tree and in OLD_TREE (another checkout),
-run alone and interleaved A, B, A, B, ... in fresh processes, so that a change of the trainer
+run alone and interleaved A, B, B, A, A, B, ... in fresh processes (the order alternates, as
+the second of two back-to-back processes measured slower on a busy VM), so that a change of the trainer
 is measured against its baseline side by side. The first 50 steps (compiling, warm-up) are
 not timed. Prints each round and the median ratio new / old per engine."""
 
@@ -56,8 +57,11 @@ def main(argv=None) -> int:
     for engine in args.engines.split(","):
         ratios = []
         for k in range(args.rounds):
-            a = steps_per_s(args.old.resolve(), engine, args.steps, args.threads)
-            b = steps_per_s(new, engine, args.steps, args.threads)
+            pair = [(args.old.resolve(), "a"), (new, "b")][:: 1 if k % 2 == 0 else -1]
+            speeds = {
+                key: steps_per_s(tree, engine, args.steps, args.threads) for tree, key in pair
+            }
+            a, b = speeds["a"], speeds["b"]
             ratios.append(b / a)
             print(f"{engine} round {k + 1}: old {a:.1f} new {b:.1f} steps/s, new/old {b / a:.3f}")
         print(f"{engine}: median new/old {statistics.median(ratios):.3f} over {args.rounds} rounds")

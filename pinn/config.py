@@ -19,10 +19,9 @@ import torch
 from .nets import architecture
 from .training import trainer
 from .training.schedules import SCHEDULES, Schedule
-from .training.stages import LBFGS, SGD, Adagrad, Adam, AdamW, RMSprop, Stage, TorchOptimizer
+from .training.stages import Stage, TorchOptimizer, registry
 from .training.stopping import EarlyStopping
 
-STAGES = {cls.name: cls for cls in (Adam, AdamW, SGD, Adagrad, RMSprop, LBFGS)}
 SCHEDULE_TYPES = {cls.name: cls for cls in SCHEDULES}
 RUNTIME = ("verbose", "on_step", "on_stage_end", "checkpoints", "resume")  # train args, no settings
 ANY = "any"
@@ -63,13 +62,8 @@ def config_to_recipe(config: dict) -> dict:
 
 def _to_json(value):
     if isinstance(value, Stage):
-        if isinstance(value, TorchOptimizer):
-            if getattr(torch.optim, value.name, None) is not value.optim:
-                raise ValueError(
-                    f"{value.label}: only torch.optim classes can be written to a config"
-                )
-            return {"type": value.name, **_fields_json(value, skip=("optim",))}
-        return {"type": value.name, **_fields_json(value)}
+        value.check_config()
+        return {"type": value.name, **_fields_json(value, skip=value.config_skip)}
     if isinstance(value, Schedule):
         return {"type": value.name, **_fields_json(value)}
     if isinstance(value, EarlyStopping):
@@ -90,13 +84,14 @@ def _fields_json(obj, skip=()) -> dict:
 
 
 def _stage_class(kind, where):
-    if kind in STAGES:
-        return STAGES[kind]
+    stages = registry()
+    if kind in stages:
+        return stages[kind]
     optim = getattr(torch.optim, kind, None) if isinstance(kind, str) else None
     if isinstance(optim, type) and issubclass(optim, torch.optim.Optimizer):
         return TorchOptimizer
     raise ValueError(
-        f"{where}: unknown optimizer type {kind!r}; valid: {', '.join(STAGES)}, or the name of "
+        f"{where}: unknown optimizer type {kind!r}; valid: {', '.join(stages)}, or the name of "
         f"a torch.optim class such as NAdam"
     )
 

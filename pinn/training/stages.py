@@ -38,6 +38,7 @@ class Stage:
     name: ClassVar[str]
     full_batch: ClassVar[bool] = False  # True: all the points at every step
     loop: ClassVar = staticmethod(loops.first_order)
+    config_skip: ClassVar[tuple] = ()  # fields a config file does not hold
 
     def __post_init__(self):
         _positive(f"{self.label}: steps", self.steps, integer=True)
@@ -58,6 +59,9 @@ class Stage:
 
     def build(self, params) -> torch.optim.Optimizer:
         return self.optimizer(params, lr=self.lr, **self.options())
+
+    def check_config(self) -> None:
+        """Raise a ValueError if the stage cannot be written to a config file."""
 
     def snapshot(self, optimizer) -> dict | None:
         """A copy of the optimizer state, to come back to after a non-finite step."""
@@ -246,6 +250,7 @@ class TorchOptimizer(Stage):
 
     optim: type[torch.optim.Optimizer] | None = None
     kwargs: Mapping = field(default_factory=dict)
+    config_skip = ("optim",)  # a config names the class by its "type"
 
     def __post_init__(self):
         super().__post_init__()
@@ -270,6 +275,10 @@ class TorchOptimizer(Stage):
     def label(self) -> str:
         return f"TorchOptimizer({getattr(self.optim, '__name__', self.optim)})"
 
+    def check_config(self) -> None:
+        if getattr(torch.optim, self.name, None) is not self.optim:
+            raise ValueError(f"{self.label}: only torch.optim classes can be written to a config")
+
     @property
     def name(self) -> str:
         return self.optim.__name__
@@ -280,3 +289,18 @@ class TorchOptimizer(Stage):
 
     def options(self):
         return dict(self.kwargs)
+
+
+def registry() -> dict[str, type[Stage]]:
+    """Every stage class by its config name ("adam", "lbfgs", ...), subclasses defined later
+    included: a new stage reaches config files and `--set stages.K.type=` by being defined."""
+    found = {}
+
+    def visit(cls):  # depth first, in the order of definition
+        if isinstance(cls.__dict__.get("name"), str):
+            found.setdefault(cls.name, cls)
+        for sub in cls.__subclasses__():
+            visit(sub)
+
+    visit(Stage)
+    return found
