@@ -2,8 +2,10 @@
 same seed gives the same bits, a problem too large for memory fails with advice, and bad input
 fails early with a message that names the bad value and what is valid."""
 
+import contextlib
 import io
 import math
+import signal
 import warnings
 
 import numpy as np
@@ -106,7 +108,8 @@ def test_a_nan_loss_is_caught_at_its_step_and_training_goes_on(stage):
     if isinstance(stage, pinn.LBFGS):  # evaluation 7 falls in the first chunk of 5 iterations
         assert 1 <= event["step"] <= 5 and event["restored_step"] == 0
         assert event["action"] == "restarted L-BFGS with an empty memory"
-        assert [h["step"] for h in r.history] == [10, 15, 20]  # none for the failed chunk
+        steps = [h["step"] for h in r.history]  # none for the failed chunk, which ends at
+        assert steps[-3:] == [10, 15, 20] and min(steps) > event["step"]  # the NaN trial
     else:  # the state of step 5 had a finite loss at step 6: it is the one to go back to
         assert (event["step"], event["restored_step"]) == (7, 5)
         assert event["action"] == f"halved the learning rate to {stage.lr / 2:.3g}"
@@ -205,6 +208,56 @@ def test_the_command_line_reports_a_diverged_run_in_one_line_with_status_1(monke
     monkeypatch.setattr(cli, "cmd_list", diverge)
     assert cli.main(["list"]) == 1
     assert capsys.readouterr().err == "pinn list: training diverged: adam stage: at step 7\n"
+
+
+@contextlib.contextmanager
+def deadline(seconds):
+    """Fail the test, instead of hanging it, if the block runs longer than `seconds`."""
+
+    def expired(signum, frame):
+        raise AssertionError(f"still running after {seconds} s: a hang")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_lbfgs_on_nan_trial_points_ends_within_seconds():
+    """Every evaluation NaN from the third on: the line search used to evaluate NaN trial points
+    without end; each NaN trial now ends its step, and five in a row end the run."""
+    with deadline(60), pytest.raises(pinn.TrainingDiverged, match="5 failures in a row"):
+        train(poisson(Poison(at=3, forever=True)), [pinn.LBFGS(steps=100)], dtype="float64")
+
+
+def blowing_up():
+    """Fitting y = 3x: SGD at these rates diverges to finite losses of 1e19 and more."""
+    x = torch.linspace(-1, 1, 32, dtype=torch.float64).unsqueeze(1)
+    return pinn.Supervised(x, 3 * x)
+
+
+def test_a_finite_loss_that_blows_up_is_recovered_from_like_a_nan():
+    r = train(blowing_up(), [pinn.SGD(steps=90, lr=2.0)], dtype="float64", log_every=10)
+    first = r.info["nonfinite"][0]
+    assert (first["step"], first["restored_step"]) == (10, 0)
+    assert first["action"] == "halved the learning rate to 1"
+    assert "over 1e+08 times the lowest seen at step 10" in r.warnings[0]
+    assert r.history[-1]["loss"] < 1e-2  # trained on at the lower rate
+
+
+def test_a_diverged_first_order_stage_then_lbfgs_ends_within_seconds():
+    """The hang a user met: Nesterov SGD diverging to a finite loss, then L-BFGS."""
+    stages = [pinn.SGD(steps=200, lr=20.0, momentum=0.9, nesterov=True), pinn.LBFGS(steps=50)]
+    with deadline(60):
+        try:
+            r = train(blowing_up(), stages, dtype="float64", log_every=10)
+        except pinn.TrainingDiverged as e:
+            r = e.result
+    assert r.info["nonfinite"] and all(np.isfinite(h["loss"]) for h in r.history)
+    assert all(h["loss"] < 1e8 * r.history[0]["loss"] for h in r.history)
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ class History:
         self.records, self.verbose = records, verbose
         self.sums: dict[str, torch.Tensor] = {}
         self.count = 0
+        self.lowest = min((r["loss"] for r in records), default=float("inf"))
 
     def accumulate(self, terms: dict[str, torch.Tensor]) -> None:
         """Add a mini-batch step's loss terms to the running sums (device operations only)."""
@@ -31,6 +32,7 @@ class History:
 
     def append(self, record: dict) -> None:
         self.records.append(record)
+        self.lowest = min(self.lowest, record["loss"])
         if self.verbose:
             extra = "".join(f"  {k} {record[k]:.3e}" for k in ("error", "val_loss") if k in record)
             print(
@@ -44,5 +46,6 @@ class History:
 
     def load_state_dict(self, state: dict, device) -> None:
         self.records[:] = state["records"]
+        self.lowest = min((r["loss"] for r in self.records), default=float("inf"))
         self.sums = {k: v.to(device) for k, v in state["sums"].items()}
         self.count = state["count"]

@@ -8,6 +8,13 @@ iterations and how to restart it (`iterations`, `limit`, `restart`).
 
 from __future__ import annotations
 
+import torch
+
+
+class NonFiniteTrial(RuntimeError):
+    """A closure stage's evaluation gave a NaN or Inf loss: the step is abandoned (its line
+    search would otherwise go on evaluating NaN trial points) and the run recovers."""
+
 
 def first_order(stage, index, optimizer, scheduler, loss_terms, run, done: int) -> None:
     per_step = scheduler is not None and not stage.decay.on_log
@@ -44,6 +51,8 @@ def closure(stage, index, optimizer, scheduler, loss_terms, run, done: int) -> N
         total.backward()
         run.guard.check(total, optimizer, run.step + max(1, stage.iterations(optimizer) - before))
         last.update(terms)
+        if not torch.isfinite(total):  # a sync, but the line search reads every loss anyway
+            raise NonFiniteTrial
         return total
 
     per_step = scheduler is not None and not stage.decay.on_log
@@ -53,7 +62,7 @@ def closure(stage, index, optimizer, scheduler, loss_terms, run, done: int) -> N
         before, lr = stage.iterations(optimizer), optimizer.param_groups[0]["lr"]
         try:
             loss = optimizer.step(evaluate)
-        except RuntimeError:  # torch's line search can fail on a NaN: recover as from it
+        except RuntimeError:  # a NaN trial, or torch's own failure on one: recover from it
             if not run.guard.first_bad():
                 raise
             loss = sum(last.values())

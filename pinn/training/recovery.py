@@ -41,6 +41,7 @@ class Guard:
 
     def __init__(self):
         self.reset()
+        self.initial = None  # the run's first loss (a device tensor until read)
 
     def reset(self) -> None:
         self.flags, self.steps, self.seen = [], [], 0  # `seen`: the first bad step once read
@@ -56,6 +57,8 @@ class Guard:
             if p.grad is not None
         ]
         ok = torch.cat([loss.detach().reshape(1), *grads]).isfinite().all()
+        if self.initial is None:
+            self.initial = loss.detach()
         self.first = ok if self.first is None else self.first
         self.flags.append(ok)
         self.steps.append(step)
@@ -67,6 +70,13 @@ class Guard:
             self.seen = self.steps[bad[0]] if bad else 0
             self.flags, self.steps = [], []  # all read: a later call looks at later steps only
         return self.seen
+
+    def initial_loss(self) -> float:
+        """The run's first loss (since this process started it or resumed it; a sync, once),
+        or inf before any step."""
+        if torch.is_tensor(self.initial):
+            self.initial = float(self.initial)
+        return float("inf") if self.initial is None else self.initial
 
     def first_ok(self) -> bool:
         """Whether the evaluation at the state of the last log point was finite (a sync)."""
@@ -99,9 +109,10 @@ class Recovery:
         self.candidate = None
         self.guard.reset()
 
-    def recover(self, stage, optimizer, scheduler, bad: int) -> None:
-        """Go back to the last good state after a non-finite loss or gradient at step `bad`
-        and let the stage recover; raise TrainingDiverged at `max_failures` in a row."""
+    def recover(self, stage, optimizer, scheduler, bad: int, why: str) -> None:
+        """Go back to the last good state after a bad step `bad` (`why`: a non-finite loss or
+        gradient, a diverging loss) and let the stage recover; raise TrainingDiverged at
+        `max_failures` in a row."""
         self.failures += 1
         self.result.load_state(self.good["model"])
         stop = self.failures >= self.max_failures
@@ -113,7 +124,7 @@ class Recovery:
             {"step": bad, "stage": stage.name, "restored_step": self.good["step"], "action": action}
         )
         message = (
-            f"{stage.name} stage: non-finite loss or gradient at step {bad}; restored the state "
+            f"{stage.name} stage: {why} at step {bad}; restored the state "
             f"of step {self.good['step']} and {action}"
         )
         if stop:

@@ -19,6 +19,11 @@ from .recovery import Recovery
 from .sampling import Sampler
 from .stopping import Stopper
 
+# A logged loss this many times above the lowest loss of the run (its first loss, or the
+# lowest logged) is taken as a divergence, like a NaN: on the library's recipes the largest such ratio is far below it
+# (docs/training.md), while a diverging first-order stage passes it within a few steps.
+BLOWUP = 1e8
+
 
 class Session:
     """The parts of a run (sampler, weighting, history, recovery, stopping) and its counters:
@@ -127,10 +132,14 @@ class Session:
         """
         values = {f"loss_{k}": float(v.detach()) for k, v in self.history.mean(terms).items()}
         loss = sum(values.values())
-        bad = self.guard.first_bad() or (0 if np.isfinite(loss) else self.step)
+        bad, why = self.guard.first_bad(), "non-finite loss or gradient"
+        lowest = min(self.history.lowest, self.guard.initial_loss())
+        if not bad and np.isfinite(loss) and loss > BLOWUP * lowest:
+            bad, why = self.step, f"loss {loss:.3g}, over {BLOWUP:.0e} times the lowest seen"
+        bad = bad or (0 if np.isfinite(loss) else self.step)
         self.recovery.confirm(bad)
         if bad:
-            self.recovery.recover(stage, optimizer, scheduler, bad)
+            self.recovery.recover(stage, optimizer, scheduler, bad, why)
             return not self.stopped
         self.recovery.candidate = self.recovery.snapshot(stage, optimizer, self.step)
         record = {

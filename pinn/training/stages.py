@@ -20,6 +20,8 @@ import torch
 from . import loops
 from .schedules import SCHEDULES, Schedule, _fraction, _positive
 
+MAX_EVALS = 25  # loss evaluations per L-BFGS iteration, at most on average (torch's default)
+
 
 def _nonnegative(name, value):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
@@ -217,7 +219,7 @@ class LBFGS(Stage):
             "tolerance_grad": 0.0,
             "tolerance_change": 0.0,
             "max_iter": 1,
-            "max_eval": 10**9,
+            "max_eval": MAX_EVALS,
         }
 
     def snapshot(self, optimizer) -> None:
@@ -234,8 +236,11 @@ class LBFGS(Stage):
         return optimizer.state[optimizer.param_groups[0]["params"][0]].get("n_iter", 0)
 
     def limit(self, optimizer, iterations: int) -> None:
-        """Let the next `optimizer.step(closure)` run at most `iterations` iterations."""
+        """Let the next `optimizer.step(closure)` run at most `iterations` iterations and
+        `MAX_EVALS` evaluations each on average: torch's line search may take all the
+        evaluations left, so this bounds it (a NaN trial ends the step before, in the loop)."""
         optimizer.param_groups[0]["max_iter"] = iterations
+        optimizer.param_groups[0]["max_eval"] = MAX_EVALS * iterations
 
     def restart(self, optimizer) -> None:
         """Empty the memory: the next iteration starts from the gradient."""
