@@ -28,6 +28,8 @@ from pathlib import Path
 
 import torch
 
+from .errors import BadValue
+
 FORMAT = 3
 KEYS = (  # the run's position, then one entry per part, each that part's state_dict()
     "format",
@@ -52,7 +54,7 @@ LAST = "last.pt"
 DIGEST = "digest"
 
 
-class CheckpointError(ValueError):
+class CheckpointError(BadValue):
     """A checkpoint that is missing, unreadable or not a pinn checkpoint."""
 
 
@@ -128,7 +130,7 @@ def save(path, state: dict) -> bool:
     """Write `state` (the KEYS) to `path` atomically; False, writing nothing, if not finite."""
     missing = set(KEYS) - set(state)
     if missing:
-        raise ValueError(f"checkpoint state lacks {sorted(missing)}")
+        raise BadValue(f"checkpoint state lacks {sorted(missing)}")
     if not _finite(state["model"]):
         warnings.warn(
             f"not writing {path}: the model has NaN/Inf; the last good checkpoint stays",
@@ -176,9 +178,7 @@ class Checkpoints:
 
     def __init__(self, directory, every: int = 1000):
         if isinstance(every, bool) or not isinstance(every, int) or every <= 0:
-            raise ValueError(
-                f"checkpoint interval must be a positive number of steps, got {every!r}"
-            )
+            raise BadValue(f"checkpoint interval must be a positive number of steps, got {every!r}")
         self.directory, self.every = Path(directory), every
         for stale in self.directory.glob(".*.pt.*"):  # `atomic_write`'s, left by a killed run
             stale.unlink()

@@ -1,8 +1,9 @@
 """The `pinn` command line: list, run, resume, report and check the problems of the library.
 
-A user error (unknown problem, bad option, missing run directory, corrupted checkpoint)
-exits with status 2 and one readable line that names what is wrong and what is valid; a run
-that diverges (`pinn.TrainingDiverged`) exits with status 1 and one line.
+A user error (unknown problem, bad option, missing run directory, corrupted checkpoint: any
+`pinn.errors.InputError`) exits with status 2 and one readable line that names what is wrong
+and what is valid; a run that diverges (`pinn.TrainingDiverged`) exits with status 1 and one
+line; anything else is a bug and shows its traceback.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from pathlib import Path
 
 import torch
 
+from .errors import InputError
 from .training import TrainingDiverged
 
 EPILOG = "See docs/cli.md for the run directory, checkpoints and the --set syntax."
 
 
-class UserError(Exception):
+class UserError(InputError):
     """A mistake in the command line, reported as one line and exit status 2."""
 
     def __init__(self, message: str, prog: str | None = None):
@@ -35,12 +37,25 @@ class Parser(argparse.ArgumentParser):
 
 
 def _problem_module(name: str):
+    """The module of a problem: a library name (`pinn list`), a dotted module name or a .py
+    file, each with `problem()` and `recipe()`."""
     import problems
 
-    try:
+    from .sources import load
+
+    if name in problems.names():
         return problems.get(name)
-    except ValueError as e:
-        raise UserError(str(e)) from None
+    if name.endswith(".py") or "." in name:
+        return load(name)
+    raise UserError(
+        f"unknown problem {name!r}; valid: {', '.join(problems.names())}, a module name "
+        "(my_package.my_problem) or a file (path/to/my_problem.py)"
+    )
+
+
+def _spec(name: str, module) -> str:
+    """How a run records its module: the dotted name, or the file as given."""
+    return name if name.endswith(".py") else module.__name__
 
 
 def _read_json(path: str) -> dict:
@@ -90,13 +105,14 @@ def cmd_run(args) -> None:
 
     module = _problem_module(args.name)
     config = run_config(module, args)
-    out = args.out = Path(args.out) if args.out else default_run_dir(args.name)
+    label = Path(args.name).stem if args.name.endswith(".py") else args.name.split(".")[-1]
+    out = args.out = Path(args.out) if args.out else default_run_dir(label)
     problem = module.problem(**config["problem"])
     result = start(
         problem,
         config_to_recipe(config),
         out,
-        module=module.__name__,
+        module=_spec(args.name, module),
         every=args.checkpoint_every,
         quiet=args.quiet,
         tensorboard=args.tensorboard,
@@ -107,7 +123,12 @@ def cmd_run(args) -> None:
 def cmd_resume(args) -> None:
     from .runs import resume
 
-    result = resume(args.run_dir, quiet=args.quiet, tensorboard=args.tensorboard)
+    result = resume(
+        args.run_dir,
+        quiet=args.quiet,
+        tensorboard=args.tensorboard,
+        allow_changed=args.allow_changed,
+    )
     _final_line(Path(args.run_dir).name, result, args.run_dir)
 
 
@@ -121,7 +142,7 @@ def cmd_report(args) -> None:
     from .plots import save_plots
     from .runs import load, report, write_history
 
-    result = load(args.run_dir)
+    result = load(args.run_dir, allow_changed=args.allow_changed)
     write_history(args.run_dir, result.history)
     paths = save_plots(result, args.run_dir)
     print(report(args.run_dir, result))
@@ -154,10 +175,14 @@ def parser() -> argparse.ArgumentParser:
         "run",
         help="train a problem and write a run directory",
         epilog=EPILOG,
-        description="Train a problem of the library with its recipe (changed by --config and "
+        description="Train a problem (of the library, or a module or file of your own) with its recipe (changed by --config and "
         "--set) and write a run directory: config, history, metrics, checkpoints and plots.",
     )
-    run.add_argument("name", help="a problem name (see `pinn list`)")
+    run.add_argument(
+        "name",
+        help="a problem of the library (see `pinn list`), a module (my_package.my_problem) "
+        "or a file (path/to/my_problem.py) with problem() and recipe()",
+    )
     run.add_argument(
         "--set",
         action="append",
@@ -207,6 +232,12 @@ def parser() -> argparse.ArgumentParser:
     )
     report.add_argument("run_dir", metavar="RUN_DIR", help="a directory that `pinn run` wrote")
     report.set_defaults(fn=cmd_report)
+    for command in (resume, report):
+        command.add_argument(
+            "--allow-changed",
+            action="store_true",
+            help="go on although the problem's source file changed since the run started",
+        )
 
     check = sub.add_parser(
         "check",
@@ -226,7 +257,7 @@ def main(argv=None) -> int:
         args = parser().parse_args(argv)
         command = f"pinn {args.command}"
         args.fn(args)
-    except (UserError, ValueError, TypeError) as e:
+    except InputError as e:
         command = getattr(e, "prog", None) or command
         message = " ".join(str(e).split())
         print(f"{command}: error: {message}", file=sys.stderr)

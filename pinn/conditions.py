@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from .domain import Subset, _check_count
+from .errors import BadType, BadValue
 
 
 @dataclass(frozen=True)
@@ -41,24 +42,22 @@ class Condition:
             or not isinstance(self.weight, (int, float))
             or not (np.isfinite(self.weight) and self.weight >= 0)
         ):
-            raise ValueError(
-                f"{self.kind}: weight must be a finite number >= 0, got {self.weight!r}"
-            )
+            raise BadValue(f"{self.kind}: weight must be a finite number >= 0, got {self.weight!r}")
         if not (
             callable(self.value)
             or _is_number(self.value)
             or self.kind in ("data", "residual", "periodic")
         ):
-            raise TypeError(
+            raise BadType(
                 f"{self.kind}: value must be a number or a callable of the points, got "
                 f"{type(self.value).__name__}"
             )
         if _is_number(self.value) and not np.isfinite(self.value):
-            raise ValueError(f"{self.kind}: value must be a finite number, got {self.value!r}")
+            raise BadValue(f"{self.kind}: value must be a finite number, got {self.value!r}")
         if self.on is not None and not (
             isinstance(self.on, (Subset, torch.Tensor, np.ndarray)) or callable(self.on)
         ):
-            raise TypeError(
+            raise BadType(
                 f"{self.kind}: on= takes domain.boundary(...), domain.initial(), a predicate on "
                 f"points or a tensor of points, got {type(self.on).__name__}"
             )
@@ -82,25 +81,25 @@ def robin(value=0.0, on=None, n=256, field=None, weight=1.0, name=None, alpha=1.
     """alpha * u + beta * du/dn = value."""
     for what, v in (("alpha", alpha), ("beta", beta)):
         if not (_is_number(v) and np.isfinite(v)):
-            raise ValueError(f"robin: {what} must be a finite number, got {v!r}")
+            raise BadValue(f"robin: {what} must be a finite number, got {v!r}")
     if alpha == 0 and beta == 0:
-        raise ValueError("robin: alpha and beta cannot both be 0 (that leaves 0 = value)")
+        raise BadValue("robin: alpha and beta cannot both be 0 (that leaves 0 = value)")
     return Condition("robin", value, on, n, field, weight, name, {"alpha": alpha, "beta": beta})
 
 
 def initial(value=0.0, n=256, order=0, field=None, weight=1.0, name=None) -> Condition:
     """u(x, t0) = value (`order=0`) or u_t(x, t0) = value (`order=1`)."""
     if order not in (0, 1):
-        raise ValueError(f"initial: order must be 0 (u) or 1 (u_t), got {order!r}")
+        raise BadValue(f"initial: order must be 0 (u) or 1 (u_t), got {order!r}")
     return Condition("initial", value, None, n, field, weight, name, {"order": order})
 
 
 def periodic(coord: str, n=256, order=1, field=None, weight=1.0, name=None) -> Condition:
     """u and its `coord`-derivatives up to `order` agree on the two faces where `coord` is fixed."""
     if not isinstance(coord, str):
-        raise TypeError(f"periodic: coord must be a coordinate name such as 'x', got {coord!r}")
+        raise BadType(f"periodic: coord must be a coordinate name such as 'x', got {coord!r}")
     if isinstance(order, bool) or not isinstance(order, int) or order < 0:
-        raise ValueError(f"periodic: order must be an integer >= 0, got {order!r}")
+        raise BadValue(f"periodic: order must be an integer >= 0, got {order!r}")
     return Condition(
         "periodic", None, None, n, field, weight, name, {"coord": coord, "order": order}
     )
@@ -110,19 +109,19 @@ def data(points, values, field=None, weight=1.0, name=None) -> Condition:
     """u(points) = values: observations, (N, d) points and (N, k) or (N,) values."""
     points, values = _numbers(points, "points"), _numbers(values, "values")
     if points.ndim != 2 or len(points) == 0:
-        raise ValueError(
+        raise BadValue(
             f"data: points must be a non-empty (N, d) array, got shape {tuple(points.shape)}"
         )
     if values.ndim == 1:
         values = values.unsqueeze(1)
     if values.ndim != 2 or len(values) != len(points):
-        raise ValueError(
+        raise BadValue(
             f"data: values must have shape ({len(points)}, k) to match the points, "
             f"got {tuple(values.shape)}"
         )
     for what, t in (("points", points), ("values", values)):
         if not torch.isfinite(t.double()).all():
-            raise ValueError(f"data: {what} contain NaN or Inf")
+            raise BadValue(f"data: {what} contain NaN or Inf")
     return Condition("data", values.double(), points.double(), None, field, weight, name)
 
 
@@ -130,14 +129,14 @@ def _numbers(value, what: str) -> torch.Tensor:
     """`value` (an array, tensor or nested list of numbers) as a tensor; TypeError otherwise."""
     array = value if torch.is_tensor(value) else np.asarray(value)
     if not torch.is_tensor(array) and array.dtype.kind not in "iuf":
-        raise TypeError(f"data: {what} must be numbers, got an array of {array.dtype}")
+        raise BadType(f"data: {what} must be numbers, got an array of {array.dtype}")
     return torch.as_tensor(array)
 
 
 def residual(fn: Callable, on=None, n=256, weight=1.0, name=None) -> Condition:
     """A residual `fn(f)` or `fn(f, p)` driven to zero on `on` (default: the interior)."""
     if not callable(fn):
-        raise TypeError(f"residual: fn must be a callable of f (and p), got {type(fn).__name__}")
+        raise BadType(f"residual: fn must be a callable of f (and p), got {type(fn).__name__}")
     return Condition("residual", fn, on, n, None, weight, name)
 
 

@@ -16,6 +16,7 @@ import json
 
 import torch
 
+from .errors import BadValue
 from .nets import architecture
 from .training import trainer
 from .training.schedules import SCHEDULES, Schedule
@@ -41,19 +42,19 @@ def config_to_recipe(config: dict) -> dict:
     Raises ValueError naming the offending key and the valid keys or types.
     """
     if not isinstance(config, dict):
-        raise ValueError(f"a config must be a dict, got {type(config).__name__}")
+        raise BadValue(f"a config must be a dict, got {type(config).__name__}")
     _check_keys(config, _top_keys(), "config")
     recipe = dict(config)
     if "net" in config:
         if not isinstance(config["net"], dict):
-            raise ValueError(
+            raise BadValue(
                 f'net must be a dict of network arguments (and "arch"), got {config["net"]!r}'
             )
         _check_keys(config["net"], net_keys(config["net"].get("arch", "MLP"), "net"), "net")
     if "stages" in config:
         stages = config["stages"]
         if not isinstance(stages, list) or not stages:
-            raise ValueError(f"stages must be a non-empty list of stage dicts, got {stages!r}")
+            raise BadValue(f"stages must be a non-empty list of stage dicts, got {stages!r}")
         recipe["stages"] = [_stage(d, f"stages.{i}") for i, d in enumerate(stages)]
     if config.get("early_stopping") is not None:
         recipe["early_stopping"] = _build(EarlyStopping, config["early_stopping"], "early_stopping")
@@ -90,7 +91,7 @@ def _stage_class(kind, where):
     optim = getattr(torch.optim, kind, None) if isinstance(kind, str) else None
     if isinstance(optim, type) and issubclass(optim, torch.optim.Optimizer):
         return TorchOptimizer
-    raise ValueError(
+    raise BadValue(
         f"{where}: unknown optimizer type {kind!r}; valid: {', '.join(stages)}, or the name of "
         f"a torch.optim class such as NAdam"
     )
@@ -98,7 +99,7 @@ def _stage_class(kind, where):
 
 def _stage(d, where) -> Stage:
     if not isinstance(d, dict):
-        raise ValueError(f"{where}: a stage must be a dict with a 'type', got {d!r}")
+        raise BadValue(f"{where}: a stage must be a dict with a 'type', got {d!r}")
     d = dict(d)
     kind = d.pop("type", None)
     cls = _stage_class(kind, where)
@@ -110,7 +111,7 @@ def _stage(d, where) -> Stage:
 
 def _schedule_class(kind, where):
     if kind not in SCHEDULE_TYPES:
-        raise ValueError(
+        raise BadValue(
             f"{where}: unknown schedule type {kind!r}; valid: {', '.join(SCHEDULE_TYPES)}"
         )
     return SCHEDULE_TYPES[kind]
@@ -118,7 +119,7 @@ def _schedule_class(kind, where):
 
 def _schedule(d, where) -> Schedule:
     if not isinstance(d, dict):
-        raise ValueError(f"{where}: a schedule must be a dict with a 'type', got {d!r}")
+        raise BadValue(f"{where}: a schedule must be a dict with a 'type', got {d!r}")
     d = dict(d)
     kind = d.pop("type", None)
     return _build(_schedule_class(kind, where), d, where, kind)
@@ -127,7 +128,7 @@ def _schedule(d, where) -> Schedule:
 def _build(cls, d: dict, where: str, kind: str | None = None, **fixed):
     """`cls(**d, **fixed)`, lists turned back into tuples where the field's default is one."""
     if not isinstance(d, dict):
-        raise ValueError(f"{where} must be a dict, got {d!r}")
+        raise BadValue(f"{where} must be a dict, got {d!r}")
     fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in fixed}
     _check_keys(d, {*fields, *(["type"] if kind else [])}, where, kind)
     args = {
@@ -137,14 +138,14 @@ def _build(cls, d: dict, where: str, kind: str | None = None, **fixed):
     try:
         return cls(**args, **fixed)
     except (TypeError, ValueError) as e:
-        raise ValueError(f"{where}: {e}") from None
+        raise BadValue(f"{where}: {e}") from None
 
 
 def _check_keys(d: dict, valid, where: str, kind: str | None = None) -> None:
     for key in d:
         if key not in valid:
             of = f" of {kind}" if kind else ""
-            raise ValueError(
+            raise BadValue(
                 f"{where}: unknown key {key!r}{of}; valid keys: {', '.join(sorted(valid))}"
             )
 
@@ -161,7 +162,7 @@ def apply_overrides(config: dict, assignments: list[str]) -> dict:
         key, sep, text = assignment.partition("=")
         key = key.strip()
         if not sep or not key or any(not part for part in key.split(".")):
-            raise ValueError(
+            raise BadValue(
                 f"malformed assignment {assignment!r}; expected key=value, e.g. stages.0.lr=1e-3"
             )
         _assign(config, key, _parse(text.strip()))
@@ -183,7 +184,7 @@ def _assign(config: dict, key: str, value) -> None:
         here = ".".join(parts[: depth + 1])
         if isinstance(node, list):
             if not part.isdigit() or int(part) >= len(node):
-                raise ValueError(
+                raise BadValue(
                     f"{here}: no such entry; {'.'.join(parts[:depth])} has {len(node)} entries "
                     f"(indices 0 to {len(node) - 1})"
                 )
@@ -195,11 +196,9 @@ def _assign(config: dict, key: str, value) -> None:
             schema = _typed_schema(node, typed, here)
             continue
         if not isinstance(node, dict):
-            raise ValueError(f"{here}: {'.'.join(parts[:depth])} is a value, not a section")
+            raise BadValue(f"{here}: {'.'.join(parts[:depth])} is a value, not a section")
         if schema is not None and part not in schema:
-            raise ValueError(
-                f"{here}: unknown key {part!r}; valid keys: {', '.join(sorted(schema))}"
-            )
+            raise BadValue(f"{here}: unknown key {part!r}; valid keys: {', '.join(sorted(schema))}")
         if depth == len(parts) - 1:
             expected = schema[part] if schema is not None else ANY
             if node.get(part) is not None and expected == ANY:
@@ -214,9 +213,9 @@ def _assign(config: dict, key: str, value) -> None:
         child = node.get(part)
         kinds = schema[part] if schema is not None else ANY
         if child is None and kinds != ANY and not kinds & {"dict", "list"}:
-            raise ValueError(f"{here} is a value, not a section")
+            raise BadValue(f"{here} is a value, not a section")
         if child is None:
-            raise ValueError(f"{here} is null; set the whole of it first, e.g. {_example(part)}")
+            raise BadValue(f"{here} is null; set the whole of it first, e.g. {_example(part)}")
         typed = "schedule" if part == "decay" else None
         node, schema = child, _section_schema(part, child, here)
 
@@ -226,7 +225,7 @@ def net_keys(arch, where: str) -> dict:
     try:
         cls = architecture(arch)
     except ValueError as e:
-        raise ValueError(f"{where}.arch: {e}") from None
+        raise BadValue(f"{where}.arch: {e}") from None
     return _signature(cls.__init__, skip=("self", "problem")) | {"arch": {"str"}}
 
 
@@ -251,7 +250,7 @@ def _section_schema(name: str, child, where: str):
 def _typed_schema(d, what: str, where: str) -> dict:
     """The valid keys of a stage or schedule dict, from the class its "type" names."""
     if not isinstance(d, dict):
-        raise ValueError(f"{where}: a {what} must be a dict with a 'type', got {d!r}")
+        raise BadValue(f"{where}: a {what} must be a dict with a 'type', got {d!r}")
     cls = (_stage_class if what == "stage" else _schedule_class)(d.get("type"), where)
     schema = _dataclass_schema(cls)
     schema.pop("optim", None)
@@ -335,4 +334,4 @@ def _check_type(key: str, value, expected) -> None:
     if kind in expected or (kind == "int" and "float" in expected):
         return
     names = " or ".join(_NAMES[k] for k in sorted(expected - {"null"}) or ["null"])
-    raise ValueError(f"{key}: expected {names}, got {json.dumps(value)}")
+    raise BadValue(f"{key}: expected {names}, got {json.dumps(value)}")

@@ -15,13 +15,15 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import qmc
 
+from .errors import BadValue
+
 METHODS = ("uniform", "sobol", "halton", "lhs")
 
 
 def unit_samples(n: int, k: int, method: str, rng: np.random.Generator) -> np.ndarray:
     """`n` points in the unit cube [0, 1)^k drawn by `method`."""
     if method not in METHODS:
-        raise ValueError(f"unknown sampling method {method!r}; valid: {', '.join(METHODS)}")
+        raise BadValue(f"unknown sampling method {method!r}; valid: {', '.join(METHODS)}")
     if k == 0 or n == 0:
         return np.zeros((n, k))
     if method == "uniform":
@@ -53,20 +55,20 @@ def _allocate(n: int, weights: Sequence[float]) -> list[int]:
 
 def _check_count(n, what="n"):
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
-        raise ValueError(f"{what} must be a positive integer, got {n!r}")
+        raise BadValue(f"{what} must be a positive integer, got {n!r}")
 
 
 def _floats(value, what: str) -> np.ndarray:
     """`value` (a number or a sequence of them) as floats; ValueError naming it otherwise."""
     array = np.asarray(value)
     if array.dtype.kind not in "iuf":
-        raise ValueError(f"{what} must be a number or a sequence of numbers, got {value!r}")
+        raise BadValue(f"{what} must be a number or a sequence of numbers, got {value!r}")
     return array.astype(float)
 
 
 def _check_name(name):
     if not isinstance(name, str) or not name.isidentifier():
-        raise ValueError(f"coordinate name must be an identifier such as 'x', got {name!r}")
+        raise BadValue(f"coordinate name must be an identifier such as 'x', got {name!r}")
 
 
 class Domain:
@@ -137,9 +139,9 @@ class Domain:
         """The spatial boundary: all faces, or only those where one of `coords` is fixed."""
         for c in coords:
             if c not in self.names:
-                raise ValueError(f"unknown coordinate {c!r}; this domain has {self.names}")
+                raise BadValue(f"unknown coordinate {c!r}; this domain has {self.names}")
             if c == self.time:
-                raise ValueError(
+                raise BadValue(
                     f"{c!r} is the time coordinate; use domain.initial() for t = t0, "
                     f"or pass a coordinate of {tuple(n for n in self.names if n != c)}"
                 )
@@ -150,7 +152,7 @@ class Domain:
             own = f._own_boundary(set(coords) if coords else None)
             pieces += [self._embed(i, p) for p in own]
         if not pieces:
-            raise ValueError(f"domain {self!r} has no spatial boundary")
+            raise BadValue(f"domain {self!r} has no spatial boundary")
         label = f"boundary({', '.join(map(repr, coords))})"
         return Subset(self, tuple(pieces), label)
 
@@ -160,7 +162,7 @@ class Domain:
             if isinstance(f, Time):
                 start = Piece(1.0, 0, lambda u, f=f: _point(len(u), [f.lo[0]], [-1.0]))
                 return Subset(self, (self._embed(i, start),), "initial()")
-        raise ValueError(f"domain {self!r} has no Time factor, so it has no initial slice")
+        raise BadValue(f"domain {self!r} has no Time factor, so it has no initial slice")
 
     def _embed(self, index: int, piece: Piece) -> Piece:
         """A piece of factor `index`'s boundary times the interiors of the other factors."""
@@ -206,21 +208,21 @@ class Box(Domain):
     ):
         lo, hi = np.atleast_1d(_floats(lo, "lo")), np.atleast_1d(_floats(hi, "hi"))
         if lo.ndim != 1 or lo.shape != hi.shape or len(lo) == 0:
-            raise ValueError(f"lo and hi must be sequences of equal length, got {lo} and {hi}")
+            raise BadValue(f"lo and hi must be sequences of equal length, got {lo} and {hi}")
         if names is None:
             names = (
                 ("x", "y", "z")[: len(lo)] if len(lo) <= 3 else [f"x{i}" for i in range(len(lo))]
             )
         names = tuple(names)
         if len(names) != len(lo):
-            raise ValueError(f"{len(lo)} bounds but {len(names)} names {names}")
+            raise BadValue(f"{len(lo)} bounds but {len(names)} names {names}")
         for name in names:
             _check_name(name)
         if len(set(names)) != len(names):
-            raise ValueError(f"coordinate names must be distinct, got {names}")
+            raise BadValue(f"coordinate names must be distinct, got {names}")
         for name, a, b in zip(names, lo, hi):
             if not (np.isfinite(a) and np.isfinite(b)) or a >= b:
-                raise ValueError(f"coordinate {name!r}: need finite lo < hi, got lo={a}, hi={b}")
+                raise BadValue(f"coordinate {name!r}: need finite lo < hi, got lo={a}, hi={b}")
         self.names, self.lo, self.hi = names, lo, hi
 
     def _own_volume(self):
@@ -273,9 +275,7 @@ class Rectangle(Box):
 
     def __init__(self, lo, hi, names: Sequence[str] = ("x", "y")):
         if len(np.atleast_1d(lo)) != 2 or len(np.atleast_1d(hi)) != 2:
-            raise ValueError(
-                f"Rectangle needs 2-d corners, got lo={lo}, hi={hi}; use Box for others"
-            )
+            raise BadValue(f"Rectangle needs 2-d corners, got lo={lo}, hi={hi}; use Box for others")
         super().__init__(lo, hi, names)
 
 
@@ -286,14 +286,14 @@ class Disk(Domain):
         center = _floats(center, "Disk center")
         names = tuple(names)
         if center.shape != (2,) or len(names) != 2:
-            raise ValueError(f"Disk needs a 2-d center and 2 names, got {center}, {names}")
+            raise BadValue(f"Disk needs a 2-d center and 2 names, got {center}, {names}")
         if not np.isfinite(center).all():
-            raise ValueError(f"Disk center must be finite, got {center.tolist()}")
+            raise BadValue(f"Disk center must be finite, got {center.tolist()}")
         for name in names:
             _check_name(name)
         number = isinstance(radius, (int, float, np.number)) and not isinstance(radius, bool)
         if not (number and np.isfinite(radius) and radius > 0):
-            raise ValueError(f"Disk radius must be a positive number, got {radius!r}")
+            raise BadValue(f"Disk radius must be a positive number, got {radius!r}")
         self.names, self.center, self.radius = names, center, float(radius)
         self.lo, self.hi = center - radius, center + radius
 
@@ -322,9 +322,9 @@ class Product(Domain):
         self._factors = tuple(factors)
         names = tuple(n for f in self._factors for n in f.names)
         if len(set(names)) != len(names):
-            raise ValueError(f"coordinate names must be distinct across factors, got {names}")
+            raise BadValue(f"coordinate names must be distinct across factors, got {names}")
         if sum(isinstance(f, Time) for f in self._factors) > 1:
-            raise ValueError("a domain can have at most one Time factor")
+            raise BadValue("a domain can have at most one Time factor")
         self.names = names
         self.lo = np.concatenate([f.lo for f in self._factors])
         self.hi = np.concatenate([f.hi for f in self._factors])

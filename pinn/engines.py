@@ -25,6 +25,7 @@ from collections import Counter
 import torch
 from torch._functorch import config as functorch_config
 
+from .errors import BadValue
 from .fields import Fields, Key, Truncated
 from .jets import Channel, Jet, _plan, channels
 
@@ -229,7 +230,7 @@ class Compiled:
 def check(name) -> None:
     """Raise a ValueError unless `name` is an engine name, None or a callable."""
     if not (name is None or callable(name) or name in ENGINES):
-        raise ValueError(
+        raise BadValue(
             f"unknown engine {name!r}; valid: {', '.join(map(repr, ENGINES))}, "
             "None or a callable engine(net, x, keys)"
         )

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import torch
 
+from .errors import BadValue
+
 Key = tuple[int, tuple[int, ...]]  # (field index, sorted coordinate indices)
 
 
@@ -48,10 +50,10 @@ class Fields:
     def d(self, field: str, *coords: str) -> torch.Tensor:
         """The derivative of `field` with respect to `coords` (none: the field itself), (N, 1)."""
         if field not in self._fields:
-            raise ValueError(f"unknown field {field!r}; fields are {self._fields}")
+            raise BadValue(f"unknown field {field!r}; fields are {self._fields}")
         for c in coords:
             if c not in self._coords:
-                raise ValueError(
+                raise BadValue(
                     f"unknown coordinate {c!r} in d({field!r}, ...); coordinates are {self._coords}"
                 )
         key = (self._fields.index(field), tuple(sorted(self._coords.index(c) for c in coords)))
@@ -92,7 +94,7 @@ class Fields:
                 coords = _split(name[len(field) + 1 :], self._coords)
                 if coords:
                     return self.d(field, *coords)
-        raise ValueError(
+        raise BadValue(
             f"unknown name {name!r} in a residual: fields are {self._fields}, coordinates are "
             f"{self._coords}; derivatives are written like {self._fields[0]}_{self._coords[0]} "
             f"or f.d({self._fields[0]!r}, {self._coords[0]!r})"
@@ -123,7 +125,7 @@ class Params:
         if name.startswith("_"):
             raise AttributeError(name)
         if name not in self._values:
-            raise ValueError(
+            raise BadValue(
                 f"unknown parameter {name!r}; the problem's unknowns are "
                 f"{tuple(self._values) or 'none (pass unknowns={...} to Problem)'}"
             )

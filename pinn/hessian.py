@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .errors import BadType, BadValue
+
 __all__ = [
     "Spectrum",
     "extreme_eigenvalues",
@@ -31,10 +33,10 @@ __all__ = [
 
 def _check(J, x) -> torch.Tensor:
     if not callable(J):
-        raise TypeError(f"J must be callable (a function of a tensor), got {type(J).__name__}")
+        raise BadType(f"J must be callable (a function of a tensor), got {type(J).__name__}")
     if not isinstance(x, torch.Tensor) or not x.is_floating_point() or x.dim() != 1:
         got = f"shape {tuple(x.shape)}, {x.dtype}" if isinstance(x, torch.Tensor) else type(x)
-        raise ValueError(f"x must be a 1-D floating tensor (flat parameters), got {got}")
+        raise BadValue(f"x must be a 1-D floating tensor (flat parameters), got {got}")
     return x.detach()
 
 
@@ -42,7 +44,7 @@ def _gradient(J, x: torch.Tensor, create_graph: bool):
     x = x.detach().requires_grad_(True)
     value = J(x)
     if not isinstance(value, torch.Tensor) or value.numel() != 1:
-        raise ValueError("J must return a scalar tensor")
+        raise BadValue("J must return a scalar tensor")
     (g,) = torch.autograd.grad(value.reshape(()), x, create_graph=create_graph)
     return x, g
 
@@ -52,7 +54,7 @@ def hvp(J: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, v: torch.Ten
     x = _check(J, x)
     if not isinstance(v, torch.Tensor) or v.shape != x.shape:
         got = tuple(v.shape) if isinstance(v, torch.Tensor) else type(v).__name__
-        raise ValueError(f"v has shape {got}; it must match x's shape {tuple(x.shape)}")
+        raise BadValue(f"v has shape {got}; it must match x's shape {tuple(x.shape)}")
     xg, g = _gradient(J, x, create_graph=True)
     if not g.requires_grad:  # J is linear in x
         return torch.zeros_like(x)
@@ -106,7 +108,7 @@ def extreme_eigenvalues(J, x: torch.Tensor, k: int = 1, tol: float = 1e-8, maxit
 
     x = _check(J, x)
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise ValueError(f"k must be a positive integer, got {k!r}")
+        raise BadValue(f"k must be a positive integer, got {k!r}")
     n = x.numel()
     if n < 2 * k + 2:
         w = np.linalg.eigvalsh(full_hessian(J, x).numpy())

@@ -20,6 +20,8 @@ from collections import Counter
 import torch
 from torch import nn
 
+from .errors import BadValue
+
 Channel = tuple[int, ...]  # a sorted multi-index of coordinates; () is the value itself
 
 
@@ -278,7 +280,7 @@ class Jet:
         function of `FUNCTIONS` (torch.tanh, torch.sin, torch.cos, torch.sigmoid, torch.exp)."""
         sigma = _derivatives(fn)
         if sigma is None:
-            raise ValueError(
+            raise BadValue(
                 f"Jet.map: no known derivatives for {fn!r}; use an activation module of "
                 f"pinn.MLP or one of torch.tanh, torch.sin, torch.cos, torch.sigmoid, torch.exp"
             )

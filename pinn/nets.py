@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
+from .errors import BadType, BadValue
 from .jets import Jet, Sin, _derivatives
 from .mlp_pass import mlp_pass
 
@@ -48,7 +49,7 @@ def activation(spec) -> nn.Module:
         if spec == "sin":
             return Sin()
         if spec not in ACTIVATIONS:
-            raise ValueError(
+            raise BadValue(
                 f"unknown activation {spec!r}; valid: "
                 f"{', '.join(['sin', *ACTIVATIONS])}, or a callable / torch.nn.Module"
             )
@@ -57,7 +58,7 @@ def activation(spec) -> nn.Module:
         return spec
     if callable(spec):
         return Lambda(spec)
-    raise TypeError(f"activation must be a name, a callable or a torch.nn.Module, got {spec!r}")
+    raise BadType(f"activation must be a name, a callable or a torch.nn.Module, got {spec!r}")
 
 
 def _statistics(problem):
@@ -84,7 +85,7 @@ def _per_field(value, fields, what) -> torch.Tensor:
     except (TypeError, ValueError, RuntimeError):
         t = None
     if t is None or t.shape not in ((), (len(fields),)) or not torch.isfinite(t).all():
-        raise ValueError(
+        raise BadValue(
             f"output_scaling {what} must be a finite number or {len(fields)} of them (one per "
             f"field {fields}), got {value!r}"
         )
@@ -96,7 +97,7 @@ def _per_layer_dropout(dropout, n: int) -> list[float]:
     if len(rates) != n or not all(
         isinstance(p, (int, float)) and not isinstance(p, bool) and 0.0 <= p < 1.0 for p in rates
     ):
-        raise ValueError(
+        raise BadValue(
             f"dropout must be a probability in [0, 1), or a list of {n} of them (one per hidden "
             f"layer), got {dropout!r}"
         )
@@ -144,7 +145,7 @@ class MLP(nn.Module):
     ):
         super().__init__()
         if not (hasattr(problem, "fields") and hasattr(problem, "domain")):
-            raise TypeError(
+            raise BadType(
                 f"problem must be a pinn.Problem or pinn.Supervised, got {type(problem).__name__}"
             )
         if (
@@ -153,27 +154,25 @@ class MLP(nn.Module):
             or not hidden
             or not all(isinstance(h, int) and not isinstance(h, bool) and h > 0 for h in hidden)
         ):
-            raise ValueError(f"hidden must be a non-empty list of positive widths, got {hidden!r}")
+            raise BadValue(f"hidden must be a non-empty list of positive widths, got {hidden!r}")
         hidden = list(hidden)
         if not isinstance(batch_norm, bool):
-            raise TypeError(f"batch_norm must be True or False, got {batch_norm!r}")
+            raise BadType(f"batch_norm must be True or False, got {batch_norm!r}")
         if init not in INITS:
-            raise ValueError(f"unknown init {init!r}; valid: {', '.join(INITS)}")
+            raise BadValue(f"unknown init {init!r}; valid: {', '.join(INITS)}")
         if input_scaling not in SCALINGS:
-            raise ValueError(f"unknown input_scaling {input_scaling!r}; valid: {SCALINGS}")
+            raise BadValue(f"unknown input_scaling {input_scaling!r}; valid: {SCALINGS}")
         if not (
             output_scaling in (None, "zscore")
             or (isinstance(output_scaling, (tuple, list)) and len(output_scaling) == 2)
         ):
-            raise ValueError(
+            raise BadValue(
                 f"unknown output_scaling {output_scaling!r}; valid: None, 'zscore' or a pair "
                 "(shift, scale)"
             )
         rates = _per_layer_dropout(dropout, len(hidden))
         if output_transform is not None and not callable(output_transform):
-            raise TypeError(
-                f"output_transform must be a callable g(x, u), got {output_transform!r}"
-            )
+            raise BadType(f"output_transform must be a callable g(x, u), got {output_transform!r}")
         self.activation_name = activation if isinstance(activation, str) else None
         self.init, self.output_transform = init, output_transform
         fields = len(problem.fields)
@@ -199,7 +198,7 @@ class MLP(nn.Module):
         self.output_scaled = output_scaling is not None
         if output_scaling == "zscore":
             if stats[1] is None:
-                raise ValueError(
+                raise BadValue(
                     f"output_scaling='zscore' needs target values with one column per field "
                     f"{problem.fields} (data); give a pair (shift, scale) instead"
                 )
@@ -253,9 +252,7 @@ ARCHITECTURES: dict[str, type[nn.Module]] = {"MLP": MLP}
 def architecture(arch: str) -> type[nn.Module]:
     """The network class a recipe's `"arch"` names; a ValueError listing the valid names."""
     if arch not in ARCHITECTURES:
-        raise ValueError(
-            f"unknown network architecture {arch!r}; valid: {', '.join(ARCHITECTURES)}"
-        )
+        raise BadValue(f"unknown network architecture {arch!r}; valid: {', '.join(ARCHITECTURES)}")
     return ARCHITECTURES[arch]
 
 

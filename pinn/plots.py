@@ -15,13 +15,15 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
+from .errors import BadValue
+
 KINDS = ("solution", "history", "unknowns")
 
 
 def plot(result, kind: str = "solution", path=None, **options) -> Figure:
     """The figure `kind` ("solution", "history" or "unknowns") of `result`, saved to `path`."""
     if kind not in KINDS:
-        raise ValueError(f"unknown plot kind {kind!r}; valid: {', '.join(KINDS)}")
+        raise BadValue(f"unknown plot kind {kind!r}; valid: {', '.join(KINDS)}")
     if kind == "solution":
         fig = plot_solution(result, **options)
     else:
@@ -75,7 +77,7 @@ def _stage_boundaries(ax, history) -> None:
 def plot_history(history: list[dict]) -> Figure:
     """Each loss term, the total loss and the error (log scale) over the steps; the LR below."""
     if not history:
-        raise ValueError("the run has no history to plot yet (no step was logged)")
+        raise BadValue("the run has no history to plot yet (no step was logged)")
     steps = _column(history, "step")
     fig = Figure(figsize=(8, 6), layout="constrained")
     loss_ax, lr_ax = fig.subplots(2, 1, sharex=True, height_ratios=[3, 1])
@@ -98,7 +100,7 @@ def plot_unknowns(history: list[dict]) -> Figure:
     """The value of each unknown parameter (history keys `unknown_NAME`) over the steps."""
     keys = [k for k in (history[0] if history else {}) if k.startswith("unknown_")]
     if not keys:
-        raise ValueError("the run has no unknowns in its history (not an inverse problem)")
+        raise BadValue("the run has no unknowns in its history (not an inverse problem)")
     steps = _column(history, "step")
     fig = Figure(figsize=(8, 2.5 * len(keys)), layout="constrained")
     for ax, key in zip(np.atleast_1d(fig.subplots(len(keys), 1, sharex=True)), keys):

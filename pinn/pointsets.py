@@ -15,6 +15,7 @@ import torch
 
 from .conditions import Condition, takes_params
 from .domain import Domain, Subset
+from .errors import BadType, BadValue
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ def _condition_set(problem, c: Condition, name: str) -> PointSet:
         default = problem.domain.initial()
     if c.kind in ("neumann", "robin") and c.on is not None and not isinstance(c.on, Subset):
         if not callable(c.on):
-            raise ValueError(
+            raise BadValue(
                 f"{c.kind}: needs outward normals, so on= must be a boundary "
                 f"Subset or a predicate, not a fixed tensor of points"
             )
@@ -96,12 +97,12 @@ def _condition_set(problem, c: Condition, name: str) -> PointSet:
         return _periodic_set(problem, c, name, fields)
     if c.kind == "data":
         if c.on.shape[1] != problem.domain.dim:
-            raise ValueError(
+            raise BadValue(
                 f"data: points have {c.on.shape[1]} columns but the domain has "
                 f"{problem.domain.dim} coordinates {problem.coords}"
             )
         if c.value.shape[1] not in (1, len(fields)):
-            raise ValueError(f"data: values have {c.value.shape[1]} columns for fields {fields}")
+            raise BadValue(f"data: values have {c.value.shape[1]} columns for fields {fields}")
     draw = _drawer(problem.domain, c.on, default, c.n, problem.sampler)
     residual = _residual_of(c, fields, problem.coords, problem.domain.time)
     if c.kind == "data":  # fixed rows: the target is the given values, row for row
@@ -147,7 +148,7 @@ def _fields_of(problem, c: Condition) -> tuple[str, ...]:
     fields = _names(c.field)
     for u in fields:
         if u not in problem.fields:
-            raise ValueError(f"{c.kind}: unknown field {u!r}; fields are {problem.fields}")
+            raise BadValue(f"{c.kind}: unknown field {u!r}; fields are {problem.fields}")
     return fields
 
 
@@ -158,9 +159,9 @@ def _is_list(value) -> bool:
 def _names(fields) -> tuple[str, ...]:
     names = (fields,) if isinstance(fields, str) else tuple(fields) if _is_list(fields) else ()
     if not names or not all(isinstance(n, str) and n.isidentifier() for n in names):
-        raise ValueError(f"fields must be a name such as 'u' or a tuple of names, got {fields!r}")
+        raise BadValue(f"fields must be a name such as 'u' or a tuple of names, got {fields!r}")
     if len(set(names)) != len(names):
-        raise ValueError(f"field names must be distinct, got {names}")
+        raise BadValue(f"field names must be distinct, got {names}")
     return names
 
 
@@ -174,10 +175,10 @@ def _pde_terms(pde) -> list[Term]:
     elif isinstance(pde, (list, tuple)):
         items = [(f"pde{i}", fn) for i, fn in enumerate(pde)]
     else:
-        raise TypeError(f"pde must be a callable, a list or a dict of callables, got {pde!r}")
+        raise BadType(f"pde must be a callable, a list or a dict of callables, got {pde!r}")
     for name, fn in items:
         if not callable(fn):
-            raise TypeError(f"pde residual {name!r} must be a callable of f (and p), got {fn!r}")
+            raise BadType(f"pde residual {name!r} must be a callable of f (and p), got {fn!r}")
     return [Term(str(name), 1.0, _user_residual(fn)) for name, fn in items]
 
 
@@ -198,7 +199,7 @@ def _target(value, k: int, name: str):
         if v.ndim == 1:
             v = v.unsqueeze(1)
         if v.ndim != 2 or v.shape[0] != len(x) or v.shape[1] not in (1, k):
-            raise ValueError(
+            raise BadValue(
                 f"{name}: value returned shape {tuple(v.shape)} for {len(x)} points; "
                 f"expected ({len(x)},), ({len(x)}, 1) or ({len(x)}, {k})"
             )
@@ -212,7 +213,7 @@ def _check_finite(x: torch.Tensor, v: torch.Tensor, what: str) -> None:
     """ValueError naming the first point where `v` (one row per point of `x`) is NaN or Inf."""
     bad = ~torch.isfinite(v).all(dim=1)
     if bad.any():
-        raise ValueError(
+        raise BadValue(
             f"{what} NaN or Inf at {int(bad.sum())} of {len(x)} points, e.g. "
             f"{x[bad][0].tolist()} -> {v[bad][0].tolist()}; it must be finite on the domain"
         )
@@ -223,12 +224,10 @@ def _drawer(domain: Domain, on, default: Subset | None, n, method):
     if isinstance(on, (torch.Tensor, np.ndarray)):
         x = np.asarray(on.detach().cpu() if torch.is_tensor(on) else on, dtype=float)
         if x.ndim != 2 or x.shape[1] != domain.dim:
-            raise ValueError(
-                f"points given in on= have shape {x.shape}; expected (N, {domain.dim})"
-            )
+            raise BadValue(f"points given in on= have shape {x.shape}; expected (N, {domain.dim})")
         outside = ~domain.contains(x, tol=1e-6)
         if outside.any():
-            raise ValueError(
+            raise BadValue(
                 f"{outside.sum()} of {len(x)} given points lie outside the domain "
                 f"{domain!r}, e.g. {x[outside][0].tolist()}"
             )
@@ -256,7 +255,7 @@ def _drawer(domain: Domain, on, default: Subset | None, n, method):
             nrm.append(normals[keep])
             if sum(map(len, got)) >= want:
                 return np.concatenate(got)[:want], np.concatenate(nrm)[:want]
-        raise ValueError(
+        raise BadValue(
             f"the predicate given as on= selected {sum(map(len, got))} of "
             f"{80 * want} candidate points; it must select a part of the boundary "
             "with positive measure (use torch.isclose for faces)"
@@ -290,4 +289,4 @@ def _residual_of(c: Condition, fields, coords, time):
     if kind == "robin":
         a, b = c.options["alpha"], c.options["beta"]
         return lambda f, p, pts: a * values(f) + b * normal_derivative(f, pts) - pts.target
-    raise ValueError(f"unknown condition kind {kind!r}")
+    raise BadValue(f"unknown condition kind {kind!r}")

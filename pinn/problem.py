@@ -18,6 +18,7 @@ import torch
 from . import residuals
 from .conditions import Condition
 from .domain import METHODS, Domain, _check_count
+from .errors import BadType, BadValue, InputError
 from .fields import Fields, Params
 from .pointsets import Points, _check_finite, _is_list, _names, build
 
@@ -78,19 +79,19 @@ class Problem:
         name: str | None = None,
     ):
         if not isinstance(domain, Domain):
-            raise TypeError(
+            raise BadType(
                 f"domain must be a pinn domain (Interval, Time, Box, ...), got {domain!r}"
             )
         self.domain, self.coords = domain, domain.names
         self.fields = _names(fields)
         clash = set(self.fields) & set(self.coords)
         if clash:
-            raise ValueError(f"field names {sorted(clash)} clash with coordinates {self.coords}")
+            raise BadValue(f"field names {sorted(clash)} clash with coordinates {self.coords}")
         _check_count(n_pde, "n_pde")
         if sampler not in METHODS:
-            raise ValueError(f"unknown sampler {sampler!r}; valid: {', '.join(METHODS)}")
+            raise BadValue(f"unknown sampler {sampler!r}; valid: {', '.join(METHODS)}")
         if exact is not None and not callable(exact):
-            raise TypeError(f"exact must be a callable of the (N, d) points, got {exact!r}")
+            raise BadType(f"exact must be a callable of the (N, d) points, got {exact!r}")
         self.unknowns = _unknowns(unknowns)
         self.n_pde, self.exact, self.sampler, self.name = n_pde, exact, sampler, name
         self.pde, self.conditions = pde, tuple(_conditions(conditions))
@@ -149,7 +150,7 @@ class Problem:
                 out = residuals.mean_squares(residuals.terms(s, f, batch[s.name], params))
             for term, value in out.items():
                 if not torch.isfinite(value):
-                    raise ValueError(
+                    raise BadValue(
                         f"loss term {term!r} is not finite at initialization ({value}); "
                         f"check its residual and target for NaN/Inf or division by 0"
                     )
@@ -163,7 +164,7 @@ class Problem:
     def exact_at(self, x: torch.Tensor) -> torch.Tensor:
         """The exact solution at `x`, checked to have shape (N, n_fields) and finite values."""
         if self.exact is None:
-            raise ValueError(
+            raise BadValue(
                 "this problem has no exact solution; pass exact= to Problem, or "
                 "give reference points and values to error()"
             )
@@ -171,7 +172,7 @@ class Problem:
         if u.ndim == 1 and len(self.fields) == 1:
             u = u.unsqueeze(1)
         if u.shape != (len(x), len(self.fields)):
-            raise ValueError(
+            raise BadValue(
                 f"exact solution returned shape {tuple(u.shape)} for {len(x)} points; "
                 f"expected ({len(x)}, {len(self.fields)}) for fields {self.fields}"
             )
@@ -185,22 +186,22 @@ def _calling(what: str):
     """Report a failure inside user code (a residual, an exact solution) as a ValueError."""
     try:
         yield
-    except (ValueError, TypeError):
+    except InputError:
         raise
     except Exception as e:
-        raise ValueError(f"evaluating {what} failed: {type(e).__name__}: {e}") from e
+        raise BadValue(f"evaluating {what} failed: {type(e).__name__}: {e}") from e
 
 
 def _unknowns(unknowns) -> dict[str, float]:
     if unknowns is None:
         return {}
     if not isinstance(unknowns, Mapping):
-        raise TypeError(f"unknowns must be a dict of name -> initial value, got {unknowns!r}")
+        raise BadType(f"unknowns must be a dict of name -> initial value, got {unknowns!r}")
     for k, v in unknowns.items():
         if not (isinstance(k, str) and k.isidentifier()):
-            raise ValueError(f"unknown parameter name must be an identifier, got {k!r}")
+            raise BadValue(f"unknown parameter name must be an identifier, got {k!r}")
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v):
-            raise ValueError(f"unknown {k!r}: initial value must be a finite number, got {v!r}")
+            raise BadValue(f"unknown {k!r}: initial value must be a finite number, got {v!r}")
     return {k: float(v) for k, v in unknowns.items()}
 
 
@@ -208,13 +209,13 @@ def _conditions(conditions):
     if isinstance(conditions, Condition):
         conditions = [conditions]
     if not _is_list(conditions):
-        raise TypeError(
+        raise BadType(
             f"conditions must be a list of pinn conditions (pinn.dirichlet(...), ...), "
             f"got {conditions!r}"
         )
     for c in conditions:
         if not isinstance(c, Condition):
-            raise TypeError(
+            raise BadType(
                 f"conditions must be pinn conditions (pinn.dirichlet(...), ...), got {c!r}"
             )
     return conditions

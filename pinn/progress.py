@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import sys
 
+from .errors import BadValue
+
 
 def _summary(record: dict) -> dict:
     """The loss, error and LR of a history record, formatted."""
@@ -102,7 +104,7 @@ class TensorBoard:
         try:
             from torch.utils.tensorboard import SummaryWriter
         except ImportError:
-            raise ValueError(
+            raise BadValue(
                 "--tensorboard needs the tensorboard package: pip install 'pinn[tensorboard]'"
             ) from None
         self.writer = SummaryWriter(str(log_dir))

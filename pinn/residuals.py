@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import torch
 
 from . import engines
+from .errors import BadType, BadValue
 from .fields import Fields, Params
 
 
@@ -80,14 +81,14 @@ def as_residual(r, n: int, name: str) -> torch.Tensor:
     if isinstance(r, (list, tuple)):
         return torch.cat([as_residual(x, n, name) for x in r], dim=1)
     if not torch.is_tensor(r):
-        raise TypeError(
+        raise BadType(
             f"residual {name!r} returned {type(r).__name__}; expected a tensor "
             f"with one value per point, shape ({n},) or ({n}, 1)"
         )
     if r.ndim == 1:
         r = r.unsqueeze(1)
     if r.ndim != 2 or r.shape[0] != n:
-        raise ValueError(
+        raise BadValue(
             f"residual {name!r} returned shape {tuple(r.shape)} for {n} points; "
             f"expected ({n},) or ({n}, k): one value per point (no .mean() or sum)"
         )

@@ -11,6 +11,8 @@ import os
 
 import torch
 
+from .errors import BadValue
+
 FRACTION = 0.8  # of the available memory a full-batch step may take
 
 
@@ -55,7 +57,7 @@ def check_fits(problem, net, dtype, device, points: int | None = None) -> None:
     have = available_memory(device)
     if need > FRACTION * have:
         gib = 2**30
-        raise ValueError(
+        raise BadValue(
             f"the points and one training step need about {need / gib:.1f} GiB but {device} has "
             f"{have / gib:.1f} GiB available; use fewer points (n_pde={problem.n_pde}) or "
             f"mini-batches (batch_size=...) so that each step fits"

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from .errors import BadValue
 from .metrics import max_error, relative_l2
 
 
@@ -36,7 +37,7 @@ class Result:
         """The fields at `points` (N, d), as an (N, n_fields) tensor on the points' device."""
         given = torch.as_tensor(np.asarray(points) if not torch.is_tensor(points) else points)
         if given.ndim != 2 or given.shape[1] != self.problem.domain.dim:
-            raise ValueError(
+            raise BadValue(
                 f"points must have shape (N, {self.problem.domain.dim}) for "
                 f"coordinates {self.problem.coords}, got {tuple(given.shape)}"
             )
@@ -57,7 +58,7 @@ class Result:
     def _pair(self, points, values):
         if points is None:
             if values is not None:
-                raise ValueError("values given without points")
+                raise BadValue("values given without points")
             points, values = self.grid()
         elif values is None:
             points = torch.as_tensor(np.asarray(points) if not torch.is_tensor(points) else points)
@@ -68,9 +69,7 @@ class Result:
         if values.numel() == pred.numel():  # (N,) for one field, say
             values = values.reshape(pred.shape)
         if values.shape != pred.shape:
-            raise ValueError(
-                f"values have shape {tuple(values.shape)}; expected {tuple(pred.shape)}"
-            )
+            raise BadValue(f"values have shape {tuple(values.shape)}; expected {tuple(pred.shape)}")
         return pred, values
 
     def error(self, points=None, values=None) -> float:

@@ -23,14 +23,15 @@ from pathlib import Path
 
 import torch
 
-from . import checkpoint
+from . import checkpoint, sources
 from .config import RUNTIME, config_to_recipe, recipe_to_config
+from .errors import BadValue
 from .nets import architecture, make_net
 from .problem import Unknowns
 from .progress import Progress, TensorBoard
 from .result import Result
 from .training import TrainingDiverged, train
-from .training.checks import resolve_device
+from .training.checks import resolve_device, resolve_dtype
 
 CONFIG, HISTORY, METRICS, CHECKPOINTS = "config.json", "history.csv", "metrics.json", "checkpoints"
 
@@ -67,7 +68,7 @@ def decode(value, where: str = "config"):
     if set(value) != {"callable", "repr"}:
         return {k: decode(v, f"{where}.{k}") for k, v in value.items()}
     if value["callable"] is None:
-        raise ValueError(
+        raise BadValue(
             f"{where} = {value['repr']} cannot be rebuilt from config.json (it has "
             "no importable name); pass the net or problem in from Python"
         )
@@ -91,11 +92,11 @@ def read_config(run_dir) -> dict:
         parent = Path(run_dir).parent
         runs = sorted(str(p.parent) for p in parent.glob(f"*/{CONFIG}")) if parent.is_dir() else []
         valid = f"; runs there: {', '.join(runs)}" if runs else f", and no run in {parent}"
-        raise ValueError(f"no run directory {run_dir}{valid}")
+        raise BadValue(f"no run directory {run_dir}{valid}")
     try:
         return json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as e:
-        raise ValueError(f"{run_dir} is not a run directory: cannot read {CONFIG} ({e})") from None
+        raise BadValue(f"{run_dir} is not a run directory: cannot read {CONFIG} ({e})") from None
 
 
 def write_history(run_dir, history: list[dict]) -> None:
@@ -211,13 +212,11 @@ def resolve(config: dict, problem_fn=None) -> dict:
     return out
 
 
-def build_problem(config: dict):
-    """The problem of a run from its config: `problem(**config["problem"])` of the module that
-    `config["run"]["module"]` names."""
-    module = config.get("run", {}).get("module")
-    if module is None:
-        raise ValueError("the run's config names no problem module; pass problem= to load it")
-    return importlib.import_module(module).problem(**config.get("problem", {}))
+def build_problem(config: dict, allow_changed: bool = False):
+    """The problem of a run from its config: `problem(**config["problem"])` of the module its
+    "run" section records (`pinn.sources.reload`: refused if its source changed since)."""
+    module = sources.reload(config.get("run", {}), allow_changed)
+    return module.problem(**config.get("problem", {}))
 
 
 # -- training into a run directory --------------------------------------------------------------
@@ -235,20 +234,21 @@ def start(
     write the run directory `run_dir`: config, checkpoints every `every` steps, history,
     metrics and plots.
 
-    `module` names an importable module whose `problem(**recipe["problem"])` rebuilds the
-    problem (so `pinn.load` and `pinn resume` need no `problem=`). `quiet`: no progress;
+    `module` names the module whose `problem(**recipe["problem"])` rebuilds the problem (a
+    dotted name or a .py file; so `pinn.load` and `pinn resume` need no `problem=`); the run
+    records its source file's SHA-256 and refuses to resume or load from a changed one. `quiet`: no progress;
     `tensorboard`: also log to TensorBoard in RUN_DIR/tensorboard.
     """
     run_dir = Path(run_dir)
     if (run_dir / CONFIG).exists():
-        raise ValueError(
+        raise BadValue(
             f"{run_dir} already holds a run; choose another directory, or "
             f"continue it with `pinn resume {run_dir}`"
         )
     config = resolve(recipe_to_config(recipe))
     return _train(
         problem,
-        {"run": {"module": module, "every": every}, **config},
+        {"run": {**_origin(module), "every": every}, **config},
         run_dir,
         None,
         quiet,
@@ -256,13 +256,27 @@ def start(
     )
 
 
-def resume(run_dir, problem=None, *, quiet: bool = False, tensorboard: bool = False) -> Result:
+def _origin(module: str | None) -> dict:
+    if module is None:
+        return {"module": None, "file": None, "sha256": None}
+    return sources.origin(sources.load(module, needs=("problem",)), module)
+
+
+def resume(
+    run_dir,
+    problem=None,
+    *,
+    quiet: bool = False,
+    tensorboard: bool = False,
+    allow_changed: bool = False,
+) -> Result:
     """Continue the run in `run_dir` from its last checkpoint, exactly as if never stopped
-    (from the start if it was stopped before its first checkpoint)."""
+    (from the start if it was stopped before its first checkpoint). `allow_changed`: go on
+    even though the problem's source file changed since the run started."""
     config = read_config(run_dir)
     last = last_checkpoint(run_dir)
     state = checkpoint.load(last) if last.exists() else None
-    problem = build_problem(config) if problem is None else problem
+    problem = build_problem(config, allow_changed) if problem is None else problem
     return _train(problem, config, Path(run_dir), state, quiet, tensorboard)
 
 
@@ -272,6 +286,7 @@ def _train(problem, config, run_dir, state, quiet, tensorboard) -> Result:
     options = config_to_recipe(decode({k: v for k, v in config.items() if k != "run"}))
     net, stages = make_net(problem, **options.pop("net")), options.pop("stages")
     options.pop("problem", None)
+    resolve_device(options.get("device", "auto")), resolve_dtype(options.get("dtype", "float32"))
     saver = checkpoint.Checkpoints(run_dir / CHECKPOINTS, config["run"]["every"])
     hooks = ([] if quiet else [Progress(stages)]) + (
         [TensorBoard(run_dir / "tensorboard")] if tensorboard else []
@@ -343,7 +358,7 @@ def report(run_dir, result) -> str:
 
 
 # -- reading a run back ---------------------------------------------------------------------------
-def load(run_dir, problem=None, net=None, device="auto") -> Result:
+def load(run_dir, problem=None, net=None, device="auto", allow_changed: bool = False) -> Result:
     """The trained (or, if interrupted, latest checkpointed) model of a run directory.
 
     The problem is rebuilt from config.json when the run names its module (runs of
@@ -352,7 +367,7 @@ def load(run_dir, problem=None, net=None, device="auto") -> Result:
     """
     config = read_config(run_dir)
     state = checkpoint.load(last_checkpoint(run_dir))
-    problem = build_problem(config) if problem is None else problem
+    problem = build_problem(config, allow_changed) if problem is None else problem
     net = make_net(problem, **decode(config["net"], "net")) if net is None else net
     unknowns = Unknowns(problem.unknowns)
     device, dtype = resolve_device(device), getattr(torch, state["dtype"])

@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .errors import BadValue
+
 
 def summary(net: nn.Module, input_size: int | None = None) -> str:
     """Each layer the forward pass runs, in order, with its output shape and parameter count,
@@ -17,7 +19,7 @@ def summary(net: nn.Module, input_size: int | None = None) -> str:
     if input_size is None:
         first = next((m for m in net.modules() if isinstance(m, nn.Linear)), None)
         if first is None:
-            raise ValueError("summary: give input_size; the net has no nn.Linear to read it from")
+            raise BadValue("summary: give input_size; the net has no nn.Linear to read it from")
         input_size = first.in_features
     names = {m: name for name, m in net.named_modules()}
     rows, counted = [], set()

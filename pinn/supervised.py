@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from .domain import Box
+from .errors import BadValue
 from .pointsets import Points
 from .residuals import Residual, mean_squares
 
@@ -42,17 +43,17 @@ class Supervised:
 
     def __init__(self, x, y, loss: str = "mse", names=None, fields=None, name=None):
         if loss not in LOSSES:
-            raise ValueError(f"unknown loss {loss!r}; valid: {', '.join(LOSSES)}")
+            raise BadValue(f"unknown loss {loss!r}; valid: {', '.join(LOSSES)}")
         x, y = _tensor(x).double(), _tensor(y)
         if x.ndim != 2 or len(x) == 0:
-            raise ValueError(f"x must be a non-empty (N, d) array, got shape {tuple(x.shape)}")
+            raise BadValue(f"x must be a non-empty (N, d) array, got shape {tuple(x.shape)}")
         if len(y) != len(x):
-            raise ValueError(f"y has {len(y)} rows but x has {len(x)}")
+            raise BadValue(f"y has {len(y)} rows but x has {len(x)}")
         if not torch.isfinite(x).all():
-            raise ValueError("x contains NaN or Inf")
+            raise BadValue("x contains NaN or Inf")
         if loss == "cross_entropy":
             if y.ndim != 1 or y.is_floating_point() or y.min() < 0:
-                raise ValueError(
+                raise BadValue(
                     f"cross_entropy needs y as (N,) integer labels 0..k-1, got dtype {y.dtype} "
                     f"and shape {tuple(y.shape)}"
                 )
@@ -60,7 +61,7 @@ class Supervised:
         else:
             y = (y.unsqueeze(1) if y.ndim == 1 else y).double()
             if y.ndim != 2 or not torch.isfinite(y).all():
-                raise ValueError(f"y must be finite (N,) or (N, k) values, shape {tuple(y.shape)}")
+                raise BadValue(f"y must be finite (N,) or (N, k) values, shape {tuple(y.shape)}")
             k, prefix = y.shape[1], "y"
         lo, hi = x.min(0).values.numpy(), x.max(0).values.numpy()
         flat = hi <= lo
@@ -69,7 +70,7 @@ class Supervised:
         default = (prefix,) if k == 1 and prefix == "y" else tuple(f"{prefix}{i}" for i in range(k))
         self.fields = tuple(fields) if fields is not None else default
         if len(self.fields) != k:
-            raise ValueError(f"{len(self.fields)} field names {self.fields} for {k} outputs")
+            raise BadValue(f"{len(self.fields)} field names {self.fields} for {k} outputs")
         self.x, self.y, self.loss, self.name = x, y, loss, name
         self.criterion = LOSSES[loss]
         self.exact, self.unknowns = None, {}
@@ -99,6 +100,6 @@ class Supervised:
         return mean_squares(self.residuals(net, batch))
 
     def exact_at(self, x):
-        raise ValueError(
+        raise BadValue(
             "a Supervised problem has no exact solution; pass points and values to error()"
         )

@@ -3,6 +3,8 @@
 import importlib
 import pkgutil
 
+from pinn.errors import BadValue
+
 
 def names() -> list[str]:
     """The names of the problems in the library, sorted."""
@@ -12,5 +14,5 @@ def names() -> list[str]:
 def get(name: str):
     """The module of problem `name`; ValueError listing the valid names if there is none."""
     if name not in names():
-        raise ValueError(f"unknown problem {name!r}; valid: {', '.join(names())}")
+        raise BadValue(f"unknown problem {name!r}; valid: {', '.join(names())}")
     return importlib.import_module(f"{__name__}.{name}")

@@ -7,6 +7,7 @@ import torch
 from scipy.special import roots_hermite
 
 import pinn
+from pinn.errors import BadValue
 
 NU = 0.01 / math.pi
 
@@ -23,7 +24,7 @@ def cole_hopf(x, t, nu=NU, nodes=128):
     """
     x, t = np.broadcast_arrays(np.asarray(x, dtype=np.float64), np.asarray(t, dtype=np.float64))
     if np.any(t < 0):
-        raise ValueError("t must be non-negative")
+        raise BadValue("t must be non-negative")
     s, w = roots_hermite(nodes)
     s, log_w = s[w > 0], np.log(w[w > 0])
     y = x[..., None] - np.sqrt(4 * nu * t)[..., None] * s

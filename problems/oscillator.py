@@ -9,6 +9,7 @@ import math
 import torch
 
 import pinn
+from pinn.errors import BadValue
 
 ZETA, OMEGA, T = 0.1, 2 * math.pi, 2.0
 
@@ -27,7 +28,7 @@ def problem(
     The residual is the equation divided by omega^2, so its terms are O(1) like the initial ones.
     """
     if not 0 < zeta < 1:
-        raise ValueError(f"zeta must be in (0, 1) (underdamped), got {zeta!r}")
+        raise BadValue(f"zeta must be in (0, 1) (underdamped), got {zeta!r}")
 
     def oscillator(f):
         return f.u_tt / omega**2 + 2 * zeta / omega * f.u_t + f.u

@@ -176,6 +176,32 @@ def test_bad_input_exits_2_with_one_line(argv, words, capsys, tmp_path, monkeypa
         assert word in err, err
 
 
+MISSING_GPU = f"cuda:{torch.cuda.device_count()}"  # one past the last GPU (cuda:0 on a CPU build)
+
+
+@pytest.mark.parametrize("device", [MISSING_GPU, "tpu", "mps"])
+def test_a_device_that_is_not_here_exits_2_before_writing(device, tmp_path, capsys):
+    status, out, err = run_cli(
+        capsys, "run", "poisson1d", "--device", device, "--out", str(tmp_path / "r")
+    )
+    assert status == 2 and out == "" and len(err.strip().splitlines()) == 1, err
+    assert f"device {device!r}" in err and "valid: 'auto', 'cpu'" in err
+    assert not (tmp_path / "r").exists()
+    with pytest.raises(ValueError, match=f"device {device!r}"):  # the API says the same
+        pinn.training.checks.resolve_device(device)
+
+
+def test_a_library_bug_shows_its_traceback(monkeypatch):
+    """Only user input errors become one line: a TypeError from inside the library is raised."""
+
+    def broken(args):
+        raise TypeError("unsupported operand type(s) for +: 'int' and 'NoneType'")
+
+    monkeypatch.setattr(cli, "cmd_list", broken)
+    with pytest.raises(TypeError, match="unsupported operand"):
+        cli.main(["list"])
+
+
 def test_tensorboard_missing_exits_2_before_writing(tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", None)  # not installed
     status, _, err = run_cli(

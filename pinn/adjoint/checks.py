@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import torch
 
+from ..errors import BadType, BadValue
+
 # Pass thresholds of the Taylor test (DESIGN.md, principle 4).
 R1_RATE = 1.9
 R2_RATE = 2.9
@@ -18,11 +20,11 @@ ROUNDOFF = 1e3
 
 def _check_tensor(name: str, value, like: torch.Tensor | None = None) -> torch.Tensor:
     if not isinstance(value, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+        raise BadType(f"{name} must be a torch.Tensor, got {type(value).__name__}")
     if not value.is_floating_point():
-        raise TypeError(f"{name} must be a floating-point tensor, got dtype {value.dtype}")
+        raise BadType(f"{name} must be a floating-point tensor, got dtype {value.dtype}")
     if like is not None and value.shape != like.shape:
-        raise ValueError(
+        raise BadValue(
             f"{name} has shape {tuple(value.shape)}; it must match x's shape {tuple(like.shape)}"
         )
     return value
@@ -31,7 +33,7 @@ def _check_tensor(name: str, value, like: torch.Tensor | None = None) -> torch.T
 def _scalar(name: str, value) -> torch.Tensor:
     if not isinstance(value, torch.Tensor) or value.numel() != 1:
         shape = tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
-        raise ValueError(f"{name} must return a scalar tensor (one element), got {shape}")
+        raise BadValue(f"{name} must return a scalar tensor (one element), got {shape}")
     return value.reshape(())
 
 
@@ -114,12 +116,12 @@ def taylor_test(
     and a warning is issued. A test with no rate above round-off fails (it could not fail).
     """
     if not callable(J):
-        raise TypeError(f"J must be callable (a function of a tensor), got {type(J).__name__}")
+        raise BadType(f"J must be callable (a function of a tensor), got {type(J).__name__}")
     x = _check_tensor("x", x)
     if not (isinstance(eps, (int, float)) and eps > 0 and math.isfinite(eps)):
-        raise ValueError(f"eps must be a positive finite number, got {eps!r}")
+        raise BadValue(f"eps must be a positive finite number, got {eps!r}")
     if not isinstance(steps, int) or steps < 3:
-        raise ValueError(f"steps must be an integer >= 3, got {steps!r}")
+        raise BadValue(f"steps must be an integer >= 3, got {steps!r}")
     if h is None:
         gen = torch.Generator(device="cpu").manual_seed(0)
         h = torch.randn(x.shape, generator=gen, dtype=x.dtype).to(x.device)
@@ -231,17 +233,17 @@ def tangent_linear_test(
     float64). A wrong TL (a flipped sign, a dropped term) makes the ratio level off instead.
     """
     if not callable(M) or not callable(M_tl):
-        raise TypeError("M and M_tl must be callables: M(x) and M_tl(x, dx)")
+        raise BadType("M and M_tl must be callables: M(x) and M_tl(x, dx)")
     x = _check_tensor("x", x).detach()
     dx = _check_tensor("dx", dx, like=x).detach()
     alphas = [10.0**-k for k in range(9)] if alphas is None else [float(a) for a in alphas]
     if len(alphas) < 4 or any(a <= 0 for a in alphas):
-        raise ValueError(f"alphas must be >= 4 positive numbers, got {alphas}")
+        raise BadValue(f"alphas must be >= 4 positive numbers, got {alphas}")
     Mx = M(x)
     tl = M_tl(x, dx)
     if not isinstance(tl, torch.Tensor) or tl.shape != Mx.shape:
         got = tuple(tl.shape) if isinstance(tl, torch.Tensor) else type(tl).__name__
-        raise ValueError(f"M_tl(x, dx) returned {got}; M(x) has shape {tuple(Mx.shape)}")
+        raise BadValue(f"M_tl(x, dx) returned {got}; M(x) has shape {tuple(Mx.shape)}")
     ratios = []
     for a in alphas:
         diff = M(x + a * dx) - Mx
@@ -303,7 +305,7 @@ def adjoint_test(
     ``|lhs − rhs| / max(|lhs|, |rhs|)`` must not exceed it.
     """
     if not callable(M_tl) or not callable(M_ad):
-        raise TypeError("M_tl and M_ad must be callables: M_tl(x, dx) and M_ad(x, dy)")
+        raise BadType("M_tl and M_ad must be callables: M_tl(x, dx) and M_ad(x, dy)")
     x = _check_tensor("x", x).detach()
     dx = _check_tensor("dx", dx, like=x).detach()
     dy = _check_tensor("dy", dy).detach()
@@ -311,13 +313,13 @@ def adjoint_test(
         tol = 1e-12 if x.dtype == torch.float64 else 1e-5
     tl = M_tl(x, dx)
     if tl.shape != dy.shape:
-        raise ValueError(
+        raise BadValue(
             f"dy has shape {tuple(dy.shape)}; it must match M_tl(x, dx)'s shape {tuple(tl.shape)}"
         )
     ad = M_ad(x, dy)
     if not isinstance(ad, torch.Tensor) or ad.shape != x.shape:
         got = tuple(ad.shape) if isinstance(ad, torch.Tensor) else type(ad).__name__
-        raise ValueError(f"M_ad(x, dy) returned {got}; it must have x's shape {x.shape}")
+        raise BadValue(f"M_ad(x, dy) returned {got}; it must have x's shape {x.shape}")
     lhs = torch.sum(tl * dy).item()
     rhs = torch.sum(dx * ad).item()
     scale = max(abs(lhs), abs(rhs))

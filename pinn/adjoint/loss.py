@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from ..errors import BadType, BadValue
 from .checks import TaylorResult, taylor_test
 
 # --------------------------------------------------------------------------------------------
@@ -52,11 +53,11 @@ def _unknown_values(problem, unknowns) -> dict[str, float]:
     elif hasattr(unknowns, "as_dict"):
         values = unknowns.as_dict()
     else:
-        raise TypeError(
+        raise BadType(
             f"unknowns must be a pinn.Unknowns, a dict name -> value or None, got {unknowns!r}"
         )
     if set(values) != set(names):
-        raise ValueError(f"unknowns {sorted(values)} do not match the problem's {sorted(names)}")
+        raise BadValue(f"unknowns {sorted(values)} do not match the problem's {sorted(names)}")
     return {k: float(values[k]) for k in names}
 
 
@@ -71,9 +72,9 @@ def flat_loss(
     (``problem.sample(seed=seed)``) unless ``batch`` is given.
     """
     if not isinstance(net, torch.nn.Module):
-        raise TypeError(f"net must be a torch.nn.Module such as pinn.MLP, got {net!r}")
+        raise BadType(f"net must be a torch.nn.Module such as pinn.MLP, got {net!r}")
     if not hasattr(problem, "losses"):
-        raise TypeError(f"problem must be a pinn.Problem, got {type(problem).__name__}")
+        raise BadType(f"problem must be a pinn.Problem, got {type(problem).__name__}")
     net = copy.deepcopy(net).to(dtype)
     if any(isinstance(m, torch.nn.Dropout) for m in net.modules()):
         net.eval()

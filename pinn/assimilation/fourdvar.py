@@ -8,6 +8,7 @@ from collections.abc import Mapping
 import numpy as np
 import torch
 
+from ..errors import BadType, BadValue
 from .models import _state
 
 # --------------------------------------------------------------------------------------------
@@ -18,11 +19,11 @@ from .models import _state
 def _covariance(name: str, C, n: int, dtype) -> torch.Tensor:
     """An (n, n) symmetric positive-definite matrix from a number, a diagonal or a matrix."""
     if isinstance(C, bool):
-        raise TypeError(f"{name} must be a number, a 1-D diagonal or an (n, n) tensor, got bool")
+        raise BadType(f"{name} must be a number, a 1-D diagonal or an (n, n) tensor, got bool")
     if isinstance(C, (int, float)):
         C = torch.tensor(float(C), dtype=dtype)
     if not isinstance(C, torch.Tensor):
-        raise TypeError(
+        raise BadType(
             f"{name} must be a number, a 1-D diagonal or an (n, n) tensor, got {type(C).__name__}"
         )
     C = C.to(dtype)
@@ -30,18 +31,18 @@ def _covariance(name: str, C, n: int, dtype) -> torch.Tensor:
         C = C * torch.eye(n, dtype=dtype)
     elif C.dim() == 1:
         if C.shape[0] != n:
-            raise ValueError(f"{name} diagonal has length {C.shape[0]}; it must be {n}")
+            raise BadValue(f"{name} diagonal has length {C.shape[0]}; it must be {n}")
         C = torch.diag(C)
     if C.shape != (n, n):
-        raise ValueError(f"{name} has shape {tuple(C.shape)}; it must be ({n}, {n})")
+        raise BadValue(f"{name} has shape {tuple(C.shape)}; it must be ({n}, {n})")
     if not torch.isfinite(C).all():
-        raise ValueError(f"{name} has non-finite entries")
+        raise BadValue(f"{name} has non-finite entries")
     if not torch.allclose(C, C.T, rtol=1e-12, atol=1e-12 * C.abs().max().item()):
-        raise ValueError(f"{name} must be symmetric (a covariance matrix)")
+        raise BadValue(f"{name} must be symmetric (a covariance matrix)")
     L, info = torch.linalg.cholesky_ex(C)
     if info.item() != 0:
         eig = torch.linalg.eigvalsh(C).min().item()
-        raise ValueError(f"{name} must be positive definite; its smallest eigenvalue is {eig:.3g}")
+        raise BadValue(f"{name} must be positive definite; its smallest eigenvalue is {eig:.3g}")
     return C
 
 
@@ -63,41 +64,41 @@ class FourDVar:
     def __init__(self, model, xb, B, R, obs: Mapping[int, torch.Tensor], H=None, window=None):
         for attr in ("n", "step", "step_ad"):
             if not hasattr(model, attr):
-                raise TypeError(f"model must have {attr!r} (like Lorenz63), got {model!r}")
+                raise BadType(f"model must have {attr!r} (like Lorenz63), got {model!r}")
         self.model = model
         n = model.n
         self.xb = _state("xb", xb, n).detach()
         if self.xb.shape != (n,):
-            raise ValueError(f"xb has shape {tuple(self.xb.shape)}; it must be ({n},)")
+            raise BadValue(f"xb has shape {tuple(self.xb.shape)}; it must be ({n},)")
         dtype = self.xb.dtype
         if not isinstance(obs, Mapping) or not obs:
-            raise TypeError("obs must be a non-empty dict {step index: observed vector}")
+            raise BadType("obs must be a non-empty dict {step index: observed vector}")
         if H is None:
             self.H = None
             p = n
         else:
             if not isinstance(H, torch.Tensor) or H.dim() != 2 or H.shape[1] != n:
                 got = tuple(H.shape) if isinstance(H, torch.Tensor) else type(H).__name__
-                raise ValueError(f"H has shape {got}; it must be a (p, {n}) tensor")
+                raise BadValue(f"H has shape {got}; it must be a (p, {n}) tensor")
             self.H = H.to(dtype)
             p = H.shape[0]
         for k in obs:
             if isinstance(k, bool) or not isinstance(k, int):
-                raise TypeError(f"obs keys must be integer step indices, got {k!r}")
+                raise BadType(f"obs keys must be integer step indices, got {k!r}")
         if window is None:
             window = max(max(obs), 0)
         if isinstance(window, bool) or not isinstance(window, int) or window < 0:
-            raise ValueError(f"window must be a non-negative number of steps, got {window!r}")
+            raise BadValue(f"window must be a non-negative number of steps, got {window!r}")
         self.window = window
         self.obs = {}
         for k in sorted(obs):
             if not 0 <= k <= window:
-                raise ValueError(
+                raise BadValue(
                     f"observation at step {k} is outside the window: valid steps are 0..{window}"
                 )
             y = _state(f"obs[{k}]", obs[k])
             if y.shape != (p,):
-                raise ValueError(
+                raise BadValue(
                     f"obs[{k}] has shape {tuple(y.shape)}; with H of {p} rows it must be ({p},)"
                 )
             self.obs[k] = y.detach().to(dtype)
@@ -110,7 +111,7 @@ class FourDVar:
     def _x0(self, x0) -> torch.Tensor:
         x0 = _state("x0", x0, self.model.n)
         if x0.shape != self.xb.shape:
-            raise ValueError(f"x0 has shape {tuple(x0.shape)}; it must be {tuple(self.xb.shape)}")
+            raise BadValue(f"x0 has shape {tuple(x0.shape)}; it must be {tuple(self.xb.shape)}")
         return x0
 
     def _innovation(self, k, x):

@@ -9,25 +9,25 @@ from dataclasses import dataclass, field
 
 import torch
 
+from ..errors import BadType, BadValue
+
 
 def _state(name: str, x, n: int | None = None) -> torch.Tensor:
     """Check that x is a floating tensor whose last dimension is n."""
     if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+        raise BadType(f"{name} must be a torch.Tensor, got {type(x).__name__}")
     if not x.is_floating_point():
-        raise TypeError(f"{name} must be a floating-point tensor (float64), got {x.dtype}")
+        raise BadType(f"{name} must be a floating-point tensor (float64), got {x.dtype}")
     if n is not None and (x.dim() == 0 or x.shape[-1] != n):
-        raise ValueError(
-            f"{name} has shape {tuple(x.shape)}; the model state needs shape (..., {n})"
-        )
+        raise BadValue(f"{name} has shape {tuple(x.shape)}; the model state needs shape (..., {n})")
     return x
 
 
 def _positive(name: str, value) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+        raise BadType(f"{name} must be a number, got {type(value).__name__}")
     if not (value > 0 and math.isfinite(value)):
-        raise ValueError(f"{name} must be positive and finite, got {value!r}")
+        raise BadValue(f"{name} must be positive and finite, got {value!r}")
     return float(value)
 
 
@@ -50,7 +50,7 @@ class ScalarModel:
 
     def __post_init__(self):
         if isinstance(self.alpha, bool) or not isinstance(self.alpha, (int, float)):
-            raise TypeError(f"alpha must be a number, got {type(self.alpha).__name__}")
+            raise BadType(f"alpha must be a number, got {type(self.alpha).__name__}")
 
     def _a(self, alpha):
         return self.alpha if alpha is None else alpha
@@ -236,10 +236,10 @@ class Lorenz96(_RK4Model):
 
     def __post_init__(self):
         if isinstance(self.n, bool) or not isinstance(self.n, int) or self.n < 4:
-            raise ValueError(f"n must be an integer >= 4, got {self.n!r}")
+            raise BadValue(f"n must be an integer >= 4, got {self.n!r}")
         _positive("dt", self.dt)
         if not isinstance(self.forcing, (int, float)) or not math.isfinite(self.forcing):
-            raise ValueError(f"forcing must be a finite number, got {self.forcing!r}")
+            raise BadValue(f"forcing must be a finite number, got {self.forcing!r}")
 
     def f(self, x):
         return (x.roll(-1, -1) - x.roll(2, -1)) * x.roll(1, -1) - x + self.forcing
@@ -264,7 +264,7 @@ class Lorenz96(_RK4Model):
 def trajectory(model, x0: torch.Tensor, steps: int) -> torch.Tensor:
     """States x_0 … x_steps of the model from x0, stacked along a new first dimension."""
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-        raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+        raise BadValue(f"steps must be a non-negative integer, got {steps!r}")
     x = _state("x0", x0, model.n)
     out = [x]
     with torch.no_grad():
@@ -303,7 +303,7 @@ def lyapunov_exponent(
         ("renorm_every", renorm_every, 1),
     ):
         if isinstance(v, bool) or not isinstance(v, int) or v < low:
-            raise ValueError(f"{name} must be an integer >= {low}, got {v!r}")
+            raise BadValue(f"{name} must be an integer >= {low}, got {v!r}")
     gen = torch.Generator().manual_seed(seed)
     dx = torch.randn(x.shape, generator=gen, dtype=x.dtype).to(x.device)
     dx = dx / torch.linalg.vector_norm(dx, dim=-1, keepdim=True)

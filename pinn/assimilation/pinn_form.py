@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import torch
 
+from ..errors import BadType, BadValue
 from .fourdvar import FourDVar
 from .models import Lorenz63, _positive
 
@@ -54,17 +55,17 @@ def lorenz63_pinn(
     import pinn
 
     if not isinstance(var, FourDVar) or not isinstance(var.model, Lorenz63):
-        raise TypeError("var must be a FourDVar of a Lorenz63 model")
+        raise BadType("var must be a FourDVar of a Lorenz63 model")
     if var.H is not None:
-        raise ValueError("lorenz63_pinn needs full-state observations (H = identity)")
+        raise BadValue("lorenz63_pinn needs full-state observations (H = identity)")
     unknowns = dict(unknowns or {})
     for k in unknowns:
         if k not in ("sigma", "rho", "beta"):
-            raise ValueError(f"unknown parameter {k!r}; valid: 'sigma', 'rho', 'beta'")
+            raise BadValue(f"unknown parameter {k!r}; valid: 'sigma', 'rho', 'beta'")
     m = var.model
     T = var.window * m.dt
     if T <= 0:
-        raise ValueError("the window has no length: observe at least one step after 0")
+        raise BadValue("the window has no length: observe at least one step after 0")
     t_obs = torch.tensor([[k * m.dt] for k in var.obs], dtype=torch.float64)
     y = torch.stack(list(var.obs.values()))
     both = torch.cat([y, var.xb[None]])

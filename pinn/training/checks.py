@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from ..checkpoint import KEYS
+from ..errors import BadType, BadValue
 from ..problem import Problem
 from ..supervised import Supervised
 from .stages import LBFGS, Adam, Stage
@@ -18,33 +19,45 @@ DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
 def resolve_device(device) -> torch.device:
-    """'auto' takes CUDA when present; anything torch accepts otherwise."""
+    """'auto' takes CUDA when present; 'cpu', 'cuda', 'cuda:N' (or a torch.device) otherwise,
+    checked to exist here, so that a wrong one fails before anything is drawn or written."""
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    valid = "'auto', 'cpu'" + (", 'cuda', 'cuda:N'" if torch.cuda.is_available() else "")
     try:
-        return torch.device(device)
-    except (RuntimeError, TypeError) as e:
-        raise ValueError(
-            f"unknown device {device!r}; valid: 'auto', 'cpu', 'cuda', 'cuda:N'"
-        ) from e
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise BadValue(f"unknown device {device!r}; valid: {valid}") from None
+    if resolved.type == "cuda":
+        if not torch.cuda.is_available():
+            why = "this torch is a CPU build" if torch.version.cuda is None else "no GPU is visible"
+            raise BadValue(f"device {device!r} is not available here ({why}); valid: {valid}")
+        count = torch.cuda.device_count()
+        if resolved.index is not None and resolved.index >= count:
+            raise BadValue(
+                f"device {device!r} does not exist: {count} GPU(s), cuda:0 to cuda:{count - 1}"
+            )
+    elif resolved.type != "cpu":
+        raise BadValue(f"device {device!r} is not supported; valid: {valid}")
+    return resolved
 
 
 def resolve_dtype(dtype) -> torch.dtype:
     if dtype in DTYPES.values():
         return dtype
     if dtype not in DTYPES:
-        raise ValueError(f"unknown dtype {dtype!r}; valid: {', '.join(DTYPES)}")
+        raise BadValue(f"unknown dtype {dtype!r}; valid: {', '.join(DTYPES)}")
     return DTYPES[dtype]
 
 
 def check(problem, net, stages, l2, l1, log_every, seed, early_stopping, validation) -> list:
     """Validate the arguments of `train`; return the stages as a list."""
     if not isinstance(problem, (Problem, Supervised)):
-        raise TypeError(
+        raise BadType(
             f"problem must be a pinn.Problem or pinn.Supervised, got {type(problem).__name__}"
         )
     if not isinstance(net, torch.nn.Module):
-        raise TypeError(f"net must be a torch.nn.Module such as pinn.MLP, got {type(net).__name__}")
+        raise BadType(f"net must be a torch.nn.Module such as pinn.MLP, got {type(net).__name__}")
     if stages is None:
         stages = [Adam(steps=1000), LBFGS(steps=1000)]
     if (
@@ -52,23 +65,23 @@ def check(problem, net, stages, l2, l1, log_every, seed, early_stopping, validat
         or not stages
         or not all(isinstance(s, Stage) for s in stages)
     ):
-        raise TypeError(
+        raise BadType(
             f"stages must be a non-empty list of pinn stages (pinn.Adam(...), "
             f"pinn.LBFGS(...), ...), got {stages!r}"
         )
     stages = list(stages)
     for name, value in (("l2", l2), ("l1", l1)):
         if not isinstance(value, (int, float)) or not np.isfinite(value) or value < 0:
-            raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+            raise BadValue(f"{name} must be a finite number >= 0, got {value!r}")
     if isinstance(log_every, bool) or not isinstance(log_every, int) or log_every <= 0:
-        raise ValueError(f"log_every must be a positive integer, got {log_every!r}")
+        raise BadValue(f"log_every must be a positive integer, got {log_every!r}")
     if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an integer, got {seed!r}")
+        raise BadType(f"seed must be an integer, got {seed!r}")
     if early_stopping is not None:
         if not isinstance(early_stopping, EarlyStopping):
-            raise TypeError(f"early_stopping must be a pinn.EarlyStopping, got {early_stopping!r}")
+            raise BadType(f"early_stopping must be a pinn.EarlyStopping, got {early_stopping!r}")
         if validation is None:
-            raise ValueError(
+            raise BadValue(
                 "early_stopping needs a validation set: validation=(points, values), points, "
                 "or a number of points (for problems with an exact solution)"
             )
@@ -79,20 +92,20 @@ def check_options(n_eval, max_failures, on_step, on_stage_end, checkpoints, resu
     """Validate the remaining arguments of `train` that are only used later in the run."""
     for name, value in (("n_eval", n_eval), ("max_failures", max_failures)):
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            raise BadValue(f"{name} must be a positive integer, got {value!r}")
     for name, fn in (("on_step", on_step), ("on_stage_end", on_stage_end)):
         if fn is not None and not callable(fn):
-            raise TypeError(f"{name} must be a callable or None, got {fn!r}")
+            raise BadType(f"{name} must be a callable or None, got {fn!r}")
     if checkpoints is not None and not all(
         callable(getattr(checkpoints, m, None)) for m in ("due", "save")
     ):
-        raise TypeError(
+        raise BadType(
             f"checkpoints must be a pinn.checkpoint.Checkpoints(directory) writer or None, "
             f"got {checkpoints!r}"
         )
     if resume is not None and not (isinstance(resume, dict) and set(KEYS) <= set(resume)):
         got = f"a dict of {sorted(resume)}" if isinstance(resume, dict) else repr(resume)
-        raise ValueError(
+        raise BadValue(
             f"resume must be a checkpoint state from pinn.checkpoint.load(path), a dict of "
             f"{list(KEYS)}; got {got}"
         )
@@ -107,7 +120,7 @@ def check_net(problem, net: torch.nn.Module, device, dtype) -> None:
     try:
         u = net(x)
     except RuntimeError as e:
-        raise ValueError(
+        raise BadValue(
             f"net fails on points of shape (2, {problem.domain.dim}) (coordinates "
             f"{problem.coords}); it must map them to {expected}: {e}"
         ) from e
@@ -115,7 +128,7 @@ def check_net(problem, net: torch.nn.Module, device, dtype) -> None:
         net.train()
     shape = tuple(u.shape) if torch.is_tensor(u) else type(u).__name__
     if shape != (2, len(problem.fields)):
-        raise ValueError(
+        raise BadValue(
             f"net maps points of shape (2, {problem.domain.dim}) to {shape}; expected {expected}"
         )
 
@@ -128,23 +141,23 @@ def strategies(weighting, sampling, resample_every):
 
     weighting = FixedWeights() if weighting is None else weighting
     if not isinstance(weighting, Weighting):
-        raise TypeError(
+        raise BadType(
             f"weighting must be a pinn weighting such as pinn.FixedWeights(), got {weighting!r}"
         )
     if resample_every is not None:
         if sampling is not None:
-            raise ValueError(
+            raise BadValue(
                 f"give sampling= or resample_every=, not both (got {sampling!r} and "
                 f"resample_every={resample_every!r}); resample_every=N is pinn.Resample(every=N)"
             )
         try:
             sampling = Resample(every=resample_every)
         except ValueError:
-            raise ValueError(
+            raise BadValue(
                 f"resample_every must be a positive integer or None, got {resample_every!r}"
             ) from None
     if sampling is not None and not isinstance(sampling, Sampling):
-        raise TypeError(
+        raise BadType(
             f"sampling must be a pinn sampling strategy such as pinn.Resample(every=1000), "
             f"or None, got {sampling!r}"
         )

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..errors import BadType, BadValue
 from ..pointsets import Points
 from .schedules import _positive
 
@@ -56,7 +57,7 @@ class Resample(Sampling):
 
 def _count_or_none(name, value):
     if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
-        raise ValueError(f"{name} must be a positive integer or None, got {value!r}")
+        raise BadValue(f"{name} must be a positive integer or None, got {value!r}")
 
 
 class Sampler:
@@ -71,7 +72,7 @@ class Sampler:
     def __init__(self, problem, batch_size, strategy: Sampling | None, seed, dtype, device):
         _count_or_none("batch_size", batch_size)
         if strategy is not None and not isinstance(strategy, Sampling):
-            raise TypeError(
+            raise BadType(
                 f"sampling must be a pinn sampling strategy such as pinn.Resample(every=1000), "
                 f"or None, got {strategy!r}"
             )
@@ -82,7 +83,7 @@ class Sampler:
         self.points = self.draw()
         name, largest = max(((k, len(p)) for k, p in self.points.items()), key=lambda kv: kv[1])
         if batch_size is not None and batch_size > largest:
-            raise ValueError(
+            raise BadValue(
                 f"batch_size={batch_size} is larger than the largest point set ({name!r}, "
                 f"{largest} points); valid: 1 to {largest}, or None for full batch"
             )

@@ -12,19 +12,21 @@ from typing import ClassVar
 
 from torch.optim import lr_scheduler
 
+from ..errors import BadValue
+
 
 def _positive(name, value, integer=False):
     ok = isinstance(value, int) if integer else isinstance(value, (int, float))
     if isinstance(value, bool) or not ok or not 0 < value < float("inf"):
         kind = "a positive integer" if integer else "a positive number"
-        raise ValueError(f"{name} must be {kind}, got {value!r}")
+        raise BadValue(f"{name} must be {kind}, got {value!r}")
 
 
 def _fraction(name, value, high_open=True):
     """A number in [0, 1) (or [0, 1] when `high_open` is False)."""
     ok = isinstance(value, (int, float)) and not isinstance(value, bool)
     if not ok or not (0 <= value < 1 if high_open else 0 <= value <= 1):
-        raise ValueError(f"{name} must be in [0, 1{')' if high_open else ']'}, got {value!r}")
+        raise BadValue(f"{name} must be in [0, 1{')' if high_open else ']'}, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ class ExponentialDecay(Schedule):
 
     def __post_init__(self):
         if not (isinstance(self.gamma, (int, float)) and 0 < self.gamma <= 1):
-            raise ValueError(f"ExponentialDecay: gamma must be in (0, 1], got {self.gamma!r}")
+            raise BadValue(f"ExponentialDecay: gamma must be in (0, 1], got {self.gamma!r}")
         _positive("ExponentialDecay: every", self.every, integer=True)
 
     def scheduler(self, optimizer, steps):
@@ -80,7 +82,7 @@ class StepDecay(Schedule):
             or any(isinstance(m, bool) or not isinstance(m, int) or m <= 0 for m in ms)
             or (ms != sorted(set(ms)))
         ):
-            raise ValueError(
+            raise BadValue(
                 f"StepDecay: milestones must be increasing positive integers, "
                 f"got {self.milestones!r}"
             )
@@ -121,7 +123,7 @@ class CyclicLR(Schedule):
         _positive("CyclicLR: max_lr", self.max_lr)
         _positive("CyclicLR: step_size", self.step_size, integer=True)
         if self.base_lr >= self.max_lr:
-            raise ValueError(f"CyclicLR: base_lr={self.base_lr} must be < max_lr={self.max_lr}")
+            raise BadValue(f"CyclicLR: base_lr={self.base_lr} must be < max_lr={self.max_lr}")
 
     def scheduler(self, optimizer, steps):
         return lr_scheduler.CyclicLR(
@@ -138,7 +140,7 @@ class CosineDecay(Schedule):
 
     def __post_init__(self):
         if not (isinstance(self.min_lr, (int, float)) and self.min_lr >= 0):
-            raise ValueError(f"CosineDecay: min_lr must be a number >= 0, got {self.min_lr!r}")
+            raise BadValue(f"CosineDecay: min_lr must be a number >= 0, got {self.min_lr!r}")
 
     def scheduler(self, optimizer, steps):
         return lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps, eta_min=self.min_lr)
@@ -158,18 +160,18 @@ class ReduceOnPlateau(Schedule):
 
     def __post_init__(self):
         if not (isinstance(self.factor, (int, float)) and 0 < self.factor < 1):
-            raise ValueError(f"ReduceOnPlateau: factor must be in (0, 1), got {self.factor!r}")
+            raise BadValue(f"ReduceOnPlateau: factor must be in (0, 1), got {self.factor!r}")
         if (
             isinstance(self.patience, bool)
             or not isinstance(self.patience, int)
             or (self.patience < 0)
         ):
-            raise ValueError(
+            raise BadValue(
                 f"ReduceOnPlateau: patience must be an integer >= 0, got {self.patience!r}"
             )
         _fraction("ReduceOnPlateau: threshold", self.threshold, high_open=False)
         if not (isinstance(self.min_lr, (int, float)) and self.min_lr >= 0):
-            raise ValueError(f"ReduceOnPlateau: min_lr must be a number >= 0, got {self.min_lr!r}")
+            raise BadValue(f"ReduceOnPlateau: min_lr must be a number >= 0, got {self.min_lr!r}")
 
     def scheduler(self, optimizer, steps):
         return lr_scheduler.ReduceLROnPlateau(

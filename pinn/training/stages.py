@@ -17,6 +17,7 @@ from typing import ClassVar
 
 import torch
 
+from ..errors import BadType, BadValue
 from . import loops
 from .schedules import SCHEDULES, Schedule, _fraction, _positive
 
@@ -25,7 +26,7 @@ MAX_EVALS = 25  # loss evaluations per L-BFGS iteration, at most on average (tor
 
 def _nonnegative(name, value):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-        raise ValueError(f"{name} must be a number >= 0, got {value!r}")
+        raise BadValue(f"{name} must be a number >= 0, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class Stage:
         _positive(f"{self.label}: steps", self.steps, integer=True)
         _positive(f"{self.label}: lr", self.lr)
         if self.decay is not None and not isinstance(self.decay, Schedule):
-            raise TypeError(
+            raise BadType(
                 f"{self.label}: decay must be a schedule such as "
                 f"{', '.join(s.__name__ for s in SCHEDULES)}, got {self.decay!r}"
             )
@@ -95,9 +96,7 @@ class Adam(Stage):
     def __post_init__(self):
         super().__post_init__()
         if not (isinstance(self.betas, (tuple, list)) and len(self.betas) == 2):
-            raise ValueError(
-                f"{self.label}: betas must be a pair (beta1, beta2), got {self.betas!r}"
-            )
+            raise BadValue(f"{self.label}: betas must be a pair (beta1, beta2), got {self.betas!r}")
         for b in self.betas:
             _fraction(f"{self.label}: each of betas", b)
         _positive(f"{self.label}: eps", self.eps)
@@ -140,9 +139,9 @@ class SGD(Stage):
         super().__post_init__()
         _fraction(f"{self.label}: momentum", self.momentum)
         if not isinstance(self.nesterov, bool):
-            raise ValueError(f"{self.label}: nesterov must be True or False, got {self.nesterov!r}")
+            raise BadValue(f"{self.label}: nesterov must be True or False, got {self.nesterov!r}")
         if self.nesterov and self.momentum == 0:
-            raise ValueError(f"{self.label}: nesterov=True needs momentum > 0, got momentum=0")
+            raise BadValue(f"{self.label}: nesterov=True needs momentum > 0, got momentum=0")
 
     def options(self):
         return {"momentum": self.momentum, "nesterov": self.nesterov}
@@ -208,7 +207,7 @@ class LBFGS(Stage):
         super().__post_init__()
         _positive(f"{self.label}: history_size", self.history_size, integer=True)
         if self.line_search not in ("strong_wolfe", None):
-            raise ValueError(
+            raise BadValue(
                 f"LBFGS: line_search must be 'strong_wolfe' or None, got {self.line_search!r}"
             )
 
@@ -260,18 +259,18 @@ class TorchOptimizer(Stage):
     def __post_init__(self):
         super().__post_init__()
         if not (isinstance(self.optim, type) and issubclass(self.optim, torch.optim.Optimizer)):
-            raise TypeError(
+            raise BadType(
                 f"TorchOptimizer: optim must be a torch.optim.Optimizer class such as "
                 f"torch.optim.NAdam, got {self.optim!r}"
             )
         if issubclass(self.optim, torch.optim.LBFGS):
-            raise ValueError("TorchOptimizer: use pinn.LBFGS for torch.optim.LBFGS")
+            raise BadValue("TorchOptimizer: use pinn.LBFGS for torch.optim.LBFGS")
         if not isinstance(self.kwargs, Mapping):
-            raise TypeError(f"{self.label}: kwargs must be a dict, got {self.kwargs!r}")
+            raise BadType(f"{self.label}: kwargs must be a dict, got {self.kwargs!r}")
         valid = [k for k in inspect.signature(self.optim).parameters if k not in ("params", "lr")]
         unknown = sorted(set(self.kwargs) - set(valid))
         if unknown:
-            raise TypeError(
+            raise BadType(
                 f"{self.label}: unknown option(s) {unknown} in kwargs; valid: "
                 f"{', '.join(valid)} (and the stage's own lr=)"
             )
@@ -282,7 +281,7 @@ class TorchOptimizer(Stage):
 
     def check_config(self) -> None:
         if getattr(torch.optim, self.name, None) is not self.optim:
-            raise ValueError(f"{self.label}: only torch.optim classes can be written to a config")
+            raise BadValue(f"{self.label}: only torch.optim classes can be written to a config")
 
     @property
     def name(self) -> str:

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..errors import BadValue
 from ..supervised import Supervised
 
 
@@ -32,7 +33,7 @@ class EarlyStopping:
             or not isinstance(self.patience, int)
             or (self.patience <= 0)
         ):
-            raise ValueError(
+            raise BadValue(
                 f"EarlyStopping: patience must be a positive integer, got {self.patience!r}"
             )
         if (
@@ -40,11 +41,11 @@ class EarlyStopping:
             or not isinstance(self.min_delta, (int, float))
             or (not self.min_delta >= 0)
         ):
-            raise ValueError(
+            raise BadValue(
                 f"EarlyStopping: min_delta must be a number >= 0, got {self.min_delta!r}"
             )
         if not isinstance(self.restore_best, bool):
-            raise ValueError(
+            raise BadValue(
                 f"EarlyStopping: restore_best must be True or False, got {self.restore_best!r}"
             )
 
@@ -73,15 +74,13 @@ def validation_set(problem, validation, seed: int, dtype, device) -> Validation 
         x, y = (torch.as_tensor(np.asarray(v) if not torch.is_tensor(v) else v) for v in validation)
     else:
         if isinstance(validation, bool) or problem.exact is None:
-            raise ValueError(
+            raise BadValue(
                 f"validation={_short(validation)}: without an exact solution give a pair "
                 "(points, values) of held-out data"
             )
         if isinstance(validation, int):
             if validation <= 0:
-                raise ValueError(
-                    f"validation must be a positive number of points, got {validation}"
-                )
+                raise BadValue(f"validation must be a positive number of points, got {validation}")
             rng = np.random.default_rng([seed, 1])
             x = torch.as_tensor(problem.domain.sample(validation, "uniform", rng))
         else:
@@ -90,17 +89,17 @@ def validation_set(problem, validation, seed: int, dtype, device) -> Validation 
             )
         y = problem.exact_at(x.double())
     if x.ndim != 2 or x.shape[1] != problem.domain.dim or len(y) != len(x):
-        raise ValueError(
+        raise BadValue(
             f"validation points must have shape (N, {problem.domain.dim}) with N values, got "
             f"points {tuple(x.shape)} and values {tuple(y.shape)}"
         )
     if not (torch.isfinite(x).all() and torch.isfinite(y).all()):
-        raise ValueError("validation points and values must be finite, got NaN or Inf")
+        raise BadValue("validation points and values must be finite, got NaN or Inf")
     if isinstance(problem, Supervised):
         return Validation(x.to(device, dtype), problem.target(y, device, dtype), problem.criterion)
     y = y.reshape(len(x), -1).to(device, dtype)
     if y.shape[1] != len(problem.fields):
-        raise ValueError(
+        raise BadValue(
             f"validation values have {y.shape[1]} columns; expected {len(problem.fields)}, "
             f"one per field {problem.fields}"
         )
