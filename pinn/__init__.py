@@ -4,7 +4,7 @@ Define a problem in a few lines, train it Adam -> L-BFGS, and measure its error 
 exact solution. Everything users import lives here.
 """
 
-from . import adjoint, assimilation, engines
+from . import adjoint, assimilation, engines, errors
 from .conditions import Condition, data, dirichlet, initial, neumann, periodic, residual, robin
 from .domain import Box, Disk, Domain, Interval, Product, Rectangle, Time
 from .fields import Fields
@@ -48,6 +48,7 @@ __all__ = [
     "adjoint",
     "assimilation",
     "engines",
+    "errors",
     "Box",
     "Disk",
     "Domain",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from pathlib import Path
 
@@ -251,11 +252,25 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _notices(show: bool) -> None:
+    """Show the library's notices (a compile about to take a while) on stderr, or not."""
+    logger = logging.getLogger("pinn")
+    for handler in [h for h in logger.handlers if getattr(h, "pinn_cli", False)]:
+        logger.removeHandler(handler)
+    if show:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("pinn: %(message)s"))
+        handler.pinn_cli = True
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+
 def main(argv=None) -> int:
     command, args = "pinn", None
     try:
         args = parser().parse_args(argv)
         command = f"pinn {args.command}"
+        _notices(not getattr(args, "quiet", True))
         args.fn(args)
     except InputError as e:
         command = getattr(e, "prog", None) or command

@@ -18,6 +18,7 @@ for anything missing, so an engine may always return `(net(x), {})`; a `fields.T
 
 from __future__ import annotations
 
+import logging
 import math
 import warnings
 from collections import Counter
@@ -34,6 +35,7 @@ ENGINES = ("auto", "reverse", "taylor", "compiled")
 # 4-16 s on a 2-core CPU (Inductor's cache warm or cold) and saves about 1 us per point
 # evaluation on burgers' 2-[20]x8-1 network (docs/benchmarks.md)
 COMPILE_WORK = 2 * 10**7
+log = logging.getLogger("pinn")
 
 
 # -- the protocol: networks with a Taylor pass ----------------------------------------------
@@ -204,6 +206,7 @@ class Compiled:
     def __init__(self, **options):
         self._compiled = torch.compile(_pass, **options)
         self._failed = None
+        self._announced = False
 
     def __call__(self, net, x, keys):
         why = unsupported(net)
@@ -214,6 +217,12 @@ class Compiled:
 
     def _run(self, net, x, chans, rows=None):
         if self._failed is None:
+            if not self._announced:  # the pinn logger; `pinn run` shows it unless --quiet
+                self._announced = True
+                log.info(
+                    "compiling the Taylor pass with torch.compile before the first step: up to "
+                    "a minute on a new machine, seconds once its cache is warm"
+                )
             try:
                 with functorch_config.patch(_BUDGET):
                     return self._compiled(inner(net), x, chans, _plan(chans), rows)

@@ -120,6 +120,7 @@ class Params:
 
     def __init__(self, values: dict[str, torch.Tensor]):
         self._values = values
+        self._read: set[str] = set()  # the names read so far (the problem's probe checks them)
 
     def __getattr__(self, name: str) -> torch.Tensor:
         if name.startswith("_"):
@@ -129,6 +130,7 @@ class Params:
                 f"unknown parameter {name!r}; the problem's unknowns are "
                 f"{tuple(self._values) or 'none (pass unknowns={...} to Problem)'}"
             )
+        self._read.add(name)
         return self._values[name]
 
     __getitem__ = __getattr__

@@ -155,6 +155,12 @@ class Problem:
                         f"check its residual and target for NaN/Inf or division by 0"
                     )
             requested[s.name] = f.requested
+        unread = sorted(set(self.unknowns) - params._read)
+        if unread:
+            raise BadValue(
+                f"unknowns {unread} are read by no residual, so nothing could fit them; read "
+                f"them in a residual of (f, p) as p.{unread[0]}, or leave them out of unknowns"
+            )
         if self.exact is not None:
             x = torch.as_tensor(self.domain.grid(64), dtype=torch.float64)
             with _calling("the exact solution"):

@@ -76,10 +76,18 @@ class Result:
         """Relative L2 error against the exact solution on the evaluation grid, or given data."""
         return relative_l2(*self._pair(points, values))
 
-    def errors(self, points=None, values=None) -> dict[str, float]:
-        """Relative L2 and max absolute error."""
+    def errors(self, points=None, values=None) -> dict:
+        """Relative L2 and max absolute error of all fields together ("l2", "max"), and of
+        each field by name ("fields": {"u": {"l2": ..., "max": ...}, ...})."""
         pred, values = self._pair(points, values)
-        return {"l2": relative_l2(pred, values), "max": max_error(pred, values)}
+        fields = {
+            name: {
+                "l2": relative_l2(pred[:, i : i + 1], values[:, i : i + 1]),
+                "max": max_error(pred[:, i : i + 1], values[:, i : i + 1]),
+            }
+            for i, name in enumerate(self.problem.fields)
+        }
+        return {"l2": relative_l2(pred, values), "max": max_error(pred, values), "fields": fields}
 
     def plot(self, kind: str = "solution", path=None, **options):
         """A matplotlib Figure of the solution, the loss history or the unknowns (see pinn.plots)."""

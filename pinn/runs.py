@@ -154,7 +154,7 @@ def metrics(result, seed: int) -> dict:
     out = {}
     if result.problem.exact is not None:
         errors = result.errors()
-        out.update(error=errors["l2"], max_error=errors["max"])
+        out.update(error=errors["l2"], max_error=errors["max"], field_errors=errors["fields"])
     out.update(
         unknowns=result.unknowns,
         train_time=result.info.get("train_time"),
@@ -164,6 +164,12 @@ def metrics(result, seed: int) -> dict:
         device=str(result.device),
         dtype=str(result.dtype).removeprefix("torch."),
         engine=result.info.get("engine"),
+        first_step_time=result.info.get("first_step_time"),
+        **(
+            {"compile_time": result.info.get("first_step_time")}
+            if result.info.get("engine") == "compiled"
+            else {}
+        ),
         versions={
             "python": platform.python_version(),
             "torch": torch.__version__,
@@ -341,6 +347,11 @@ def report(run_dir, result) -> str:
     if result.problem.exact is not None:
         errors = result.errors()
         lines.append(f"  relative L2 error {errors['l2']:.3e}, max error {errors['max']:.3e}")
+        if len(errors["fields"]) > 1:
+            lines.extend(
+                f"    {name}: relative L2 error {e['l2']:.3e}, max error {e['max']:.3e}"
+                for name, e in errors["fields"].items()
+            )
     if result.unknowns:
         lines.append(
             "  unknowns: " + ", ".join(f"{k} = {v:.6g}" for k, v in result.unknowns.items())

@@ -120,7 +120,7 @@ def test_a_custom_network_trains_on_the_taylor_engine():
     problem, net = heat_neumann(), Gated(2, 1)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no fallback to nested reverse mode
-        result = pinn.train(problem, net, stages=[pinn.Adam(steps=60, lr=1e-2)], log_every=10)
+        result = pinn.train(problem, net, stages=[pinn.Adam(steps=150, lr=1e-2)], log_every=10)
     assert result.info["engine"] == "taylor"
-    assert result.history[-1]["loss"] < 0.6 * result.history[0]["loss"]
+    assert result.history[-1]["loss"] < 0.25 * result.history[0]["loss"]
     assert pinn.engines.unsupported(torch.compile(net)) is None  # asked through the wrapper

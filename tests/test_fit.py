@@ -124,3 +124,20 @@ def test_a_diverging_run_stops_with_the_last_good_state():
     r = e.value.result
     assert all(math.isfinite(v) for v in (h["loss"] for h in r.history))
     assert all(torch.isfinite(q).all() for q in r.net.parameters())
+
+
+def test_errors_of_each_field():
+    """Two fields, one predicted exactly and one off by a constant: each field's error says so."""
+    p = pinn.Problem(
+        pinn.Interval("x", 0.0, 1.0),
+        fields=("u", "v"),
+        pde=[lambda f: f.u_x - 1.0, lambda f: f.v_x],
+        conditions=[pinn.dirichlet(0.0, field="u", n=1), pinn.dirichlet(1.0, field="v", n=1)],
+        exact=lambda x: torch.cat([x, torch.ones_like(x)], dim=1),
+    )
+    net = pinn.nets.Lambda(lambda x: torch.cat([x, torch.full_like(x, 1.5)], dim=1))
+    r = pinn.Result(p, net, pinn.Unknowns({}), dtype=torch.float64)
+    e = r.errors()
+    assert e["fields"]["u"] == {"l2": 0.0, "max": 0.0}
+    assert e["fields"]["v"]["l2"] == pytest.approx(0.5) and e["fields"]["v"]["max"] == 0.5
+    assert e["max"] == 0.5 and 0 < e["l2"] < 0.5

@@ -154,3 +154,13 @@ def test_bad_problems_raise_early_naming_the_mistake(kwargs, error, match):
 def test_bad_conditions_raise_early(make, error, match):
     with pytest.raises(error, match=match):
         make()
+
+
+def test_unknowns_read_by_no_residual_fail_by_name():
+    with pytest.raises(pinn.errors.BadValue, match=r"unknowns \['c'\] are read by no residual"):
+        pinn.Problem(
+            LINE,
+            pde=lambda f, p: f.u_xx - p.k,
+            conditions=[pinn.dirichlet(0.0, n=2)],
+            unknowns={"k": 1.0, "c": 2.0},
+        )

@@ -565,3 +565,21 @@ def test_bad_training_options_raise_before_training(kwargs, error, match):
 def test_bad_stage_arguments_name_the_value(make, match):
     with pytest.raises(ValueError, match=match):
         make()
+
+
+def test_seed_fixes_any_networks_initialization_and_leaves_the_global_rng_alone():
+    """nn.Sequential has no reset_parameters of its own: its layers are reset from the seed."""
+    p = poisson(16)
+
+    def sequential():
+        torch.manual_seed(int(torch.randint(1000, ())))  # a different draw at construction
+        return torch.nn.Sequential(torch.nn.Linear(1, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1))
+
+    before = torch.get_rng_state()
+    runs = [pinn.train(p, sequential(), stages=[pinn.Adam(steps=5)], seed=3) for _ in range(2)]
+    after = torch.get_rng_state()
+    first, second = ([q.detach() for q in r.net.parameters()] for r in runs)
+    assert all(torch.equal(a, b) for a, b in zip(first, second))
+    torch.set_rng_state(before)
+    sequential(), sequential()
+    assert torch.equal(after, torch.get_rng_state())  # only the constructions drew from it

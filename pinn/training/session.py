@@ -101,7 +101,11 @@ class Session:
             self.history.accumulate(terms)
 
     def callback(self, stage, index, lr, loss) -> bool:
-        """Call `on_step`; True (and the run marked stopped) if it asks to stop."""
+        """Call `on_step`; True (and the run marked stopped) if it asks to stop. After the
+        run's first step (or L-BFGS chunk), record the time it took (`info["first_step_time"]`,
+        compiling included)."""
+        if "first_step_time" not in self.result.info:
+            self.result.info["first_step_time"] = time.perf_counter() - self.start
         if self.on_step is not None and self.on_step(
             {
                 "step": self.step,

@@ -70,7 +70,9 @@ def train(
         log_every: steps between history records (each reads the loss back from the device).
             A record's loss is that of its step; with mini-batches, the mean over the steps
             since the previous record (set log_every to the batches per epoch for epochs).
-        initialize: draw fresh weights from `seed` first; False keeps the net's current ones.
+        initialize: draw fresh weights from `seed` first (`reset`: any network whose modules
+            have `reset_parameters`); False keeps the net's current ones. The run leaves
+            torch's global random generators as it found them.
         n_eval: size of the evaluation grid for the error against `problem.exact`.
         engine: how derivatives are computed: "auto" (the default: for networks with a Taylor
             pass (`pinn.MLP`, or any with a `taylor` method, docs/architecture.md) that pass,
@@ -108,67 +110,83 @@ def train(
     weighting, sampling = strategies(weighting, sampling, resample_every)
     device, dtype = resolve_device(device), resolve_dtype(dtype)
     engines.check(engine)  # resolved once the points are drawn (it depends on their number)
-    torch.manual_seed(seed)
-    if initialize and hasattr(net, "reset_parameters"):
-        net.reset_parameters()
-    net.to(device=device, dtype=dtype)
-    check_net(problem, net, device, dtype)
-    unknowns = Unknowns(problem.unknowns).to(device=device, dtype=dtype)
-    if isinstance(problem, Problem):  # before drawing the points, which may not fit either
-        full = any(s.full_batch for s in stages) or not isinstance(batch_size, int)
-        check_fits(problem, net, dtype, device, None if full else batch_size)
-    sampler = Sampler(problem, batch_size, sampling, seed, dtype, device)
-    reads = any(idx for keys in getattr(problem, "derivatives", {}).values() for _, idx in keys)
-    engine = engines.resolve(engine, net, work=_work(stages, sampler), derivatives=reads)
-    result = Result(problem, net, unknowns, device=device, dtype=dtype, n_eval=n_eval)
-    params, ws = [*net.parameters(), *unknowns.parameters()], weights(net)
+    # the run draws from torch's global generators (initialization, dropout) under its own
+    # seed, and leaves the caller's generators as they were
+    cuda = [device.index or 0] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=cuda):
+        torch.manual_seed(seed)
+        if initialize:
+            reset(net)
+        net.to(device=device, dtype=dtype)
+        check_net(problem, net, device, dtype)
+        unknowns = Unknowns(problem.unknowns).to(device=device, dtype=dtype)
+        if isinstance(problem, Problem):  # before drawing the points, which may not fit either
+            full = any(s.full_batch for s in stages) or not isinstance(batch_size, int)
+            check_fits(problem, net, dtype, device, None if full else batch_size)
+        sampler = Sampler(problem, batch_size, sampling, seed, dtype, device)
+        reads = any(idx for keys in getattr(problem, "derivatives", {}).values() for _, idx in keys)
+        engine = engines.resolve(engine, net, work=_work(stages, sampler), derivatives=reads)
+        result = Result(problem, net, unknowns, device=device, dtype=dtype, n_eval=n_eval)
+        params, ws = [*net.parameters(), *unknowns.parameters()], weights(net)
 
-    def loss_terms(batch, step):
-        terms = weighting(problem.residuals(net, batch, unknowns, engine), step)
-        terms.update(penalties(ws, l1, l2))
-        return terms
+        def loss_terms(batch, step):
+            terms = weighting(problem.residuals(net, batch, unknowns, engine), step)
+            terms.update(penalties(ws, l1, l2))
+            return terms
 
-    run = Session(
-        result,
-        sampler,
-        weighting,
-        {
-            "log_every": log_every,
-            "verbose": verbose,
-            "held_out": validation_set(problem, validation, seed, dtype, device),
-            "early_stopping": early_stopping,
-            "on_step": on_step,
-            "checkpoints": checkpoints,
-            "max_failures": max_failures,
-        },
-    )
-    result.info.update(batches_per_epoch=sampler.per_epoch, stages=[], engine=engines.name(engine))
-    first_stage, done = run.restore(resume) if resume is not None else (0, 0)
-    for index in range(first_stage, len(stages)):
-        if run.stopped:  # by early stopping or on_step (also in the run being resumed)
-            break
-        stage = stages[index]
-        optimizer, first = stage.build(params), run.step + 1 - done
-        scheduler = stage.decay.scheduler(optimizer, stage.steps) if stage.decay else None
-        if done:  # resuming inside this stage
-            optimizer.load_state_dict(resume["optimizer"])
-            if scheduler is not None:
-                scheduler.load_state_dict(resume["scheduler"])
-        else:
-            run.begin(stage, optimizer)
-        stage.loop(stage, index, optimizer, scheduler, loss_terms, run, done)
-        done = 0
-        result.info["stages"].append(
-            {"name": stage.name, "first_step": first, "last_step": run.step}
+        run = Session(
+            result,
+            sampler,
+            weighting,
+            {
+                "log_every": log_every,
+                "verbose": verbose,
+                "held_out": validation_set(problem, validation, seed, dtype, device),
+                "early_stopping": early_stopping,
+                "on_step": on_step,
+                "checkpoints": checkpoints,
+                "max_failures": max_failures,
+            },
         )
-        run.save(index + 1, stage_end=f"stage-{index}-{stage.name}")
-        if on_stage_end is not None:
-            on_stage_end(index, stage, result)
-    run.stopping.finish(result)
-    result.info["train_time"] = time.perf_counter() - run.start
-    if checkpoints is not None:  # the final state: early stopping's best, the training time
-        checkpoints.save(run.state(len(stages), None, None, 0))
-    return result
+        result.info.update(
+            batches_per_epoch=sampler.per_epoch, stages=[], engine=engines.name(engine)
+        )
+        first_stage, done = run.restore(resume) if resume is not None else (0, 0)
+        for index in range(first_stage, len(stages)):
+            if run.stopped:  # by early stopping or on_step (also in the run being resumed)
+                break
+            stage = stages[index]
+            optimizer, first = stage.build(params), run.step + 1 - done
+            scheduler = stage.decay.scheduler(optimizer, stage.steps) if stage.decay else None
+            if done:  # resuming inside this stage
+                optimizer.load_state_dict(resume["optimizer"])
+                if scheduler is not None:
+                    scheduler.load_state_dict(resume["scheduler"])
+            else:
+                run.begin(stage, optimizer)
+            stage.loop(stage, index, optimizer, scheduler, loss_terms, run, done)
+            done = 0
+            result.info["stages"].append(
+                {"name": stage.name, "first_step": first, "last_step": run.step}
+            )
+            run.save(index + 1, stage_end=f"stage-{index}-{stage.name}")
+            if on_stage_end is not None:
+                on_stage_end(index, stage, result)
+        run.stopping.finish(result)
+        result.info["train_time"] = time.perf_counter() - run.start
+        if checkpoints is not None:  # the final state: early stopping's best, the training time
+            checkpoints.save(run.state(len(stages), None, None, 0))
+        return result
+
+
+def reset(net: torch.nn.Module) -> None:
+    """Fresh weights from torch's generator: `net.reset_parameters()` where the network has
+    one, else that of each outermost submodule that has one (nn.Linear, a pinn.MLP inside)."""
+    if callable(getattr(net, "reset_parameters", None)):
+        net.reset_parameters()
+        return
+    for child in net.children():
+        reset(child)
 
 
 def _work(stages, sampler: Sampler) -> int:
