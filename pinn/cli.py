@@ -100,6 +100,25 @@ def cmd_list(args) -> None:
         print(f"{name:16s} {doc[0] if doc else ''}")
 
 
+def _threads(args, problem) -> None:
+    """Set torch's threads: --threads N, or for "auto" `resources.threads_for` the problem."""
+    from .resources import threads_for
+
+    if args.threads == "auto":
+        points = sum(s.size for s in getattr(problem, "sets", ())) or len(problem.x)
+        torch.set_num_threads(threads_for(points))
+    else:
+        torch.set_num_threads(args.threads)
+
+
+def _thread_count(text: str):
+    if text == "auto":
+        return text
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer or auto, got {text!r}")
+    return int(text)
+
+
 def cmd_run(args) -> None:
     from .config import config_to_recipe
     from .runs import default_run_dir, start
@@ -109,6 +128,7 @@ def cmd_run(args) -> None:
     label = Path(args.name).stem if args.name.endswith(".py") else args.name.split(".")[-1]
     out = args.out = Path(args.out) if args.out else default_run_dir(label)
     problem = module.problem(**config["problem"])
+    _threads(args, problem)
     result = start(
         problem,
         config_to_recipe(config),
@@ -122,10 +142,13 @@ def cmd_run(args) -> None:
 
 
 def cmd_resume(args) -> None:
-    from .runs import resume
+    from .runs import build_problem, read_config, resume
 
+    problem = build_problem(read_config(args.run_dir), args.allow_changed)
+    _threads(args, problem)
     result = resume(
         args.run_dir,
+        problem,
         quiet=args.quiet,
         tensorboard=args.tensorboard,
         allow_changed=args.allow_changed,
@@ -219,6 +242,14 @@ def parser() -> argparse.ArgumentParser:
     resume.set_defaults(fn=cmd_resume)
     for command in (run, resume):
         command.add_argument("--quiet", action="store_true", help="print only the final line")
+        command.add_argument(
+            "--threads",
+            type=_thread_count,
+            default="auto",
+            metavar="N",
+            help="torch threads: N, or auto (default: one for problems under 5,000 points per "
+            "step, else the cores other processes leave idle)",
+        )
         command.add_argument(
             "--tensorboard",
             action="store_true",

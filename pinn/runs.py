@@ -161,6 +161,7 @@ def metrics(result, seed: int) -> dict:
         stages=stage_speeds(result.history),
         **peak_memory(result.device),
         seed=seed,
+        threads=torch.get_num_threads(),
         device=str(result.device),
         dtype=str(result.dtype).removeprefix("torch."),
         engine=result.info.get("engine"),

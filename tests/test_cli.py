@@ -165,6 +165,7 @@ def test_progress_lines_and_quiet(tmp_path, capsys):
         (["resume", "runs/none"], ["no run directory runs/none"]),
         (["report", "runs/none"], ["no run directory runs/none"]),
         (["frobnicate"], ["frobnicate", "list", "run", "resume"]),
+        (["run", "poisson1d", "--threads", "0"], ["--threads", "positive integer or auto"]),
     ],
 )
 def test_bad_input_exits_2_with_one_line(argv, words, capsys, tmp_path, monkeypatch):
@@ -233,3 +234,38 @@ def test_help_for_every_command(capsys):
             cli.main([command, "--help"])
         assert exit.value.code == 0
         assert "usage: pinn " + command in capsys.readouterr().out
+
+
+def test_compiling_says_so_and_its_time_is_in_the_metrics(tmp_path, capsys, monkeypatch):
+    class Eager(pinn.engines.Compiled):  # the same path through torch.compile, compiled fast
+        def __init__(self):
+            super().__init__(backend="eager")
+
+    monkeypatch.setattr(pinn.engines, "Compiled", Eager)
+    argv = [a for a in SMALL if a != "--quiet"] + ["--set", "engine=compiled"]
+    status, _, err = run_cli(capsys, "run", "poisson1d", *argv, "--out", str(tmp_path / "c"))
+    assert status == 0, err
+    assert err.count("pinn: compiling the Taylor pass with torch.compile") == 1
+    metrics = json.loads((tmp_path / "c" / "metrics.json").read_text())
+    assert metrics["engine"] == "compiled" and metrics["compile_time"] > 0
+    assert metrics["compile_time"] == metrics["first_step_time"]
+
+
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_threads_are_set_and_recorded(threads, tmp_path, capsys):
+    try:
+        status, _, err = run_cli(
+            capsys, "run", "poisson1d", *SMALL, "--threads", threads, "--out", str(tmp_path / "t")
+        )
+        assert status == 0, err
+        assert json.loads((tmp_path / "t" / "metrics.json").read_text())["threads"] == int(threads)
+    finally:
+        torch.set_num_threads(1)  # this test process's setting (conftest)
+
+
+def test_small_problems_get_one_thread():
+    from pinn.resources import SMALL as points
+    from pinn.resources import threads_for
+
+    assert threads_for(points - 1) == 1
+    assert 1 <= threads_for(100 * points) <= (os.cpu_count() or 1)
