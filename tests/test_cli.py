@@ -203,6 +203,22 @@ def test_a_library_bug_shows_its_traceback(monkeypatch):
         cli.main(["list"])
 
 
+def test_tensorboard_logs_every_record_that_reads_back(tmp_path, capsys):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    out = tmp_path / "tb"
+    status, _, err = run_cli(capsys, "run", "poisson1d", *SMALL, "--tensorboard", "--out", str(out))
+    assert status == 0, err
+    events = EventAccumulator(str(out / "tensorboard"))
+    events.Reload()
+    history = pinn.load(out).history
+    for key in ("loss", "error", "loss_pde", "lr"):
+        scalars = events.Scalars(key)
+        assert [s.step for s in scalars] == [h["step"] for h in history], key
+        for s, h in zip(scalars, history):
+            assert s.value == pytest.approx(h[key], rel=1e-6), key  # stored as float32
+
+
 def test_tensorboard_missing_exits_2_before_writing(tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", None)  # not installed
     status, _, err = run_cli(

@@ -6,7 +6,6 @@ import math
 import os
 import signal
 import sys
-import types
 
 import pytest
 import torch
@@ -211,28 +210,6 @@ def test_a_bar_per_stage_on_a_terminal():
     text = out.getvalue()
     assert "1/2 adam: 100%" in text and "20/20" in text and "2/2 lbfgs: 100%" in text
     assert "loss=3.333e-02" in text and "error=3.333e-03" in text and "lr=1.00e-03" in text
-
-
-def test_tensorboard_writes_each_record(monkeypatch, tmp_path):
-    written = []
-
-    class Writer:
-        def __init__(self, log_dir):
-            written.append(log_dir)
-
-        def add_scalar(self, key, value, step):
-            written.append((key, value, step))
-
-        def flush(self):
-            pass
-
-    fake = types.ModuleType("torch.utils.tensorboard")
-    fake.SummaryWriter = Writer
-    monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", fake)
-    stages = [pinn.Adam(steps=20), pinn.LBFGS(steps=10)]
-    fake_steps(TensorBoard(tmp_path), stages, HISTORY)
-    assert ("loss", 0.2, 5) in written and ("error", 0.1 / 30, 30) in written
-    assert sum(1 for w in written if w[0] == "loss") == len(HISTORY)
 
 
 def test_tensorboard_without_the_package_says_how_to_install(monkeypatch, tmp_path):
