@@ -23,7 +23,10 @@ from .errors import BadType, BadValue
 
 @dataclass(frozen=True)
 class Condition:
-    """One loss term: `weight * mean(residual**2)` over its points."""
+    """One loss term: `weight * mean(residual**2)` over its points. Built by `dirichlet`,
+    `neumann`, `robin`, `initial`, `periodic`, `data` and `residual`, whose arguments the fields
+    hold: `kind` (which of them), `value`, `on`, `n`, `field`, `weight`, `name` and the
+    kind's `options` (robin's alpha and beta, initial's order, periodic's coord and order)."""
 
     kind: str
     value: Any = 0.0
@@ -68,17 +71,51 @@ def _is_number(v) -> bool:
 
 
 def dirichlet(value=0.0, on=None, n=256, field=None, weight=1.0, name=None) -> Condition:
-    """u = value on the boundary (default: the whole spatial boundary)."""
+    """u = value on the boundary.
+
+    Args:
+        value: a number, or a callable of the (N, d) points giving (N,) or (N, k) values.
+        on: where: `domain.boundary()` (the default: every spatial face), `domain.boundary("x")`
+            (the faces where x is fixed), a predicate `points -> bool tensor` on the boundary,
+            or a fixed (N, d) tensor of points.
+        n: points drawn for the term (default 256; ignored for fixed points).
+        field: the field(s) it constrains, a name or a tuple (default: every field).
+        weight: the term's weight in the loss (default 1).
+        name: the loss term's name (default the kind, numbered when repeated).
+    """
     return Condition("dirichlet", value, on, n, field, weight, name)
 
 
 def neumann(value=0.0, on=None, n=256, field=None, weight=1.0, name=None) -> Condition:
-    """du/dn = value, the derivative along the outward unit normal."""
+    """du/dn = value, the derivative along the outward unit normal.
+
+    Args:
+        value: a number, or a callable of the (N, d) points giving (N,) or (N, k) values.
+        on: where: `domain.boundary()` (the default: every spatial face), `domain.boundary("x")`
+            (the faces where x is fixed), a predicate `points -> bool tensor` on the boundary,
+            (fixed points have no normals).
+        n: points drawn for the term (default 256; ignored for fixed points).
+        field: the field(s) it constrains, a name or a tuple (default: every field).
+        weight: the term's weight in the loss (default 1).
+        name: the loss term's name (default the kind, numbered when repeated).
+    """
     return Condition("neumann", value, on, n, field, weight, name)
 
 
 def robin(value=0.0, on=None, n=256, field=None, weight=1.0, name=None, alpha=1.0, beta=1.0):
-    """alpha * u + beta * du/dn = value."""
+    """alpha * u + beta * du/dn = value, du/dn along the outward unit normal.
+
+    Args:
+        value: a number, or a callable of the (N, d) points giving (N,) or (N, k) values.
+        on: where: `domain.boundary()` (the default: every spatial face), `domain.boundary("x")`
+            (the faces where x is fixed), a predicate `points -> bool tensor` on the boundary,
+            (fixed points have no normals).
+        n: points drawn for the term (default 256; ignored for fixed points).
+        field: the field(s) it constrains, a name or a tuple (default: every field).
+        weight: the term's weight in the loss (default 1).
+        name: the loss term's name (default the kind, numbered when repeated).
+        alpha, beta: the coefficients (default 1 and 1; not both 0).
+    """
     for what, v in (("alpha", alpha), ("beta", beta)):
         if not (_is_number(v) and np.isfinite(v)):
             raise BadValue(f"robin: {what} must be a finite number, got {v!r}")
@@ -88,14 +125,32 @@ def robin(value=0.0, on=None, n=256, field=None, weight=1.0, name=None, alpha=1.
 
 
 def initial(value=0.0, n=256, order=0, field=None, weight=1.0, name=None) -> Condition:
-    """u(x, t0) = value (`order=0`) or u_t(x, t0) = value (`order=1`)."""
+    """u(x, t0) = value (`order=0`) or u_t(x, t0) = value (`order=1`) on the initial slice.
+
+    Args:
+        value: a number, or a callable of the full (N, d) points (time column included).
+        n: points drawn on the slice t = t0 (default 256; one point on a pure `Time` domain).
+        order: 0 (the value, default) or 1 (the time derivative).
+        field: the field(s) it constrains, a name or a tuple (default: every field).
+        weight: the term's weight in the loss (default 1).
+        name: the loss term's name (default the kind, numbered when repeated).
+    """
     if order not in (0, 1):
         raise BadValue(f"initial: order must be 0 (u) or 1 (u_t), got {order!r}")
     return Condition("initial", value, None, n, field, weight, name, {"order": order})
 
 
 def periodic(coord: str, n=256, order=1, field=None, weight=1.0, name=None) -> Condition:
-    """u and its `coord`-derivatives up to `order` agree on the two faces where `coord` is fixed."""
+    """u and its `coord`-derivatives up to `order` agree on the two faces where `coord` is fixed.
+
+    Args:
+        coord: the periodic coordinate, e.g. "x".
+        n: pairs of points, one on each face (default 256).
+        order: the highest derivative that must agree (default 1: value and slope).
+        field: the field(s) it constrains, a name or a tuple (default: every field).
+        weight: the term's weight in the loss (default 1).
+        name: the loss term's name (default the kind, numbered when repeated).
+    """
     if not isinstance(coord, str):
         raise BadType(f"periodic: coord must be a coordinate name such as 'x', got {coord!r}")
     if isinstance(order, bool) or not isinstance(order, int) or order < 0:
@@ -106,7 +161,15 @@ def periodic(coord: str, n=256, order=1, field=None, weight=1.0, name=None) -> C
 
 
 def data(points, values, field=None, weight=1.0, name=None) -> Condition:
-    """u(points) = values: observations, (N, d) points and (N, k) or (N,) values."""
+    """u(points) = values: observations.
+
+    Args:
+        points: (N, d) points inside the domain (array, tensor or nested lists).
+        values: (N,) or (N, k) observed values, k the number of fields it constrains.
+        field: the field(s) it constrains, a name or a tuple (default: every field).
+        weight: the term's weight in the loss (default 1).
+        name: the loss term's name (default the kind, numbered when repeated).
+    """
     points, values = _numbers(points, "points"), _numbers(values, "values")
     if points.ndim != 2 or len(points) == 0:
         raise BadValue(
@@ -134,7 +197,15 @@ def _numbers(value, what: str) -> torch.Tensor:
 
 
 def residual(fn: Callable, on=None, n=256, weight=1.0, name=None) -> Condition:
-    """A residual `fn(f)` or `fn(f, p)` driven to zero on `on` (default: the interior)."""
+    """A residual `fn(f)` or `fn(f, p)` (p: the unknowns) driven to zero on `on`.
+
+    Args:
+        fn: returns one value per point, (N,) or (N, k), from the fields `f`.
+        on: where (default: the interior, drawn like the PDE points); as for `dirichlet`.
+        n: points drawn for the term (default 256).
+        weight: the term's weight in the loss (default 1).
+        name: the loss term's name (default "residual", numbered when repeated).
+    """
     if not callable(fn):
         raise BadType(f"residual: fn must be a callable of f (and p), got {type(fn).__name__}")
     return Condition("residual", fn, on, n, None, weight, name)

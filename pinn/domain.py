@@ -201,7 +201,11 @@ def _describe(f: Domain) -> str:
 
 
 class Box(Domain):
-    """An axis-aligned box [lo, hi] in any dimension, e.g. `Box((0, 0, 0), (1, 1, 1))`."""
+    """An axis-aligned box [lo, hi] in any dimension, e.g. `Box((0, 0, 0), (1, 1, 1))`.
+
+    `lo` and `hi` are the corners (equal lengths, lo < hi); `names` the coordinates (default
+    x, y, z, or x0, x1, ... beyond three).
+    """
 
     def __init__(
         self, lo: Sequence[float], hi: Sequence[float], names: Sequence[str] | None = None
@@ -264,14 +268,16 @@ class Interval(Box):
 
 
 class Time(Interval):
-    """The time interval [t0, t1]; its lower end is the initial slice of a product domain."""
+    """The time interval [lo, hi] of the coordinate `name` (default "t"); its lower end is the
+    initial slice of a product domain (`pinn.initial`)."""
 
     def __init__(self, lo: float, hi: float, name: str = "t"):
         super().__init__(name, lo, hi)
 
 
 class Rectangle(Box):
-    """An axis-aligned rectangle, e.g. `Rectangle((0, 0), (1, 1), names=("x", "y"))`."""
+    """An axis-aligned rectangle, e.g. `Rectangle((0, 0), (1, 1), names=("x", "y"))`: `lo`
+    and `hi` are its 2-d corners, `names` its two coordinates (default x, y)."""
 
     def __init__(self, lo, hi, names: Sequence[str] = ("x", "y")):
         if len(np.atleast_1d(lo)) != 2 or len(np.atleast_1d(hi)) != 2:
@@ -280,7 +286,8 @@ class Rectangle(Box):
 
 
 class Disk(Domain):
-    """The disk of `radius` around `center` in the plane of two named coordinates."""
+    """The disk of `radius` (default 1) around `center` (default the origin) in the plane of
+    the two coordinates `names` (default x, y)."""
 
     def __init__(self, center=(0.0, 0.0), radius: float = 1.0, names: Sequence[str] = ("x", "y")):
         center = _floats(center, "Disk center")
@@ -316,7 +323,8 @@ class Disk(Domain):
 
 
 class Product(Domain):
-    """The Cartesian product of domains, written `a * b`; coordinates keep their order."""
+    """The Cartesian product of the domains `factors`, written `a * b`; coordinates keep their
+    order and must be distinct."""
 
     def __init__(self, factors: Sequence[Domain]):
         self._factors = tuple(factors)

@@ -33,7 +33,14 @@ class Truncated(dict):
 
 
 class Fields:
-    """Fields, their derivatives and the coordinates at one set of points."""
+    """Fields, their derivatives and the coordinates at one set of points: what a residual
+    receives as `f`.
+
+    Built by the trainer from the points `x` (N, d) (requiring grad), the network output `u`
+    (N, n_fields), the names of the `coords` and `fields`, and the derivatives an engine
+    already computed (`known`, by (field index, coordinate indices)); any other derivative is
+    taken by nested reverse mode, once per evaluation.
+    """
 
     def __init__(self, x: torch.Tensor, u: torch.Tensor, coords, fields, known=None):
         self._x, self._u = x, u

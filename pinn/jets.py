@@ -243,6 +243,7 @@ class Jet:
 
     `Jet.input(x, chans)` is the jet of the coordinates themselves; a network's `taylor(jet)`
     maps it through `linear`, `map`, `+`, `-`, `*` and `Jet.cat` as its forward pass maps x.
+    `plan` is Faa di Bruno's formula for `chans` (computed when not given).
     """
 
     def __init__(self, value: torch.Tensor, channels: list | None, chans, plan=None):

@@ -26,7 +26,9 @@ Batch = dict[str, Points]
 
 
 class Unknowns(torch.nn.Module):
-    """The unknown scalar parameters of an inverse problem, trained beside the network."""
+    """The unknown scalar parameters of an inverse problem, trained beside the network:
+    `initial` maps each name to its starting value (float64 parameters, moved to the run's
+    device and dtype by `pinn.train`)."""
 
     def __init__(self, initial: Mapping[str, float]):
         super().__init__()

@@ -14,7 +14,13 @@ from .metrics import max_error, relative_l2
 
 @dataclass
 class Result:
-    """A trained model with the problem it solves; `pinn.train` and `pinn.load` return one."""
+    """A trained model with the problem it solves; `pinn.train` and `pinn.load` return one.
+
+    Fields: `problem`, `net`, `unknowns_module` (the trained `pinn.Unknowns`; `unknowns` gives
+    their values by name), the `device` and `dtype` it was trained in, `n_eval` (the size of the
+    evaluation grid of `error()`), `history` (one dict per logged step) and `info` (the engine,
+    the stages' steps, recoveries, timings).
+    """
 
     problem: object
     net: torch.nn.Module

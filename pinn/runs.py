@@ -373,6 +373,13 @@ def report(run_dir, result) -> str:
 def load(run_dir, problem=None, net=None, device="auto", allow_changed: bool = False) -> Result:
     """The trained (or, if interrupted, latest checkpointed) model of a run directory.
 
+    Args:
+        run_dir: a directory `pinn run` or `pinn.runs.start` wrote.
+        problem: the run's problem; None rebuilds it from the module config.json names.
+        net: an untrained network of the run's shape; None builds it from config.json.
+        device: where to load it ("auto": CUDA when present).
+        allow_changed: load even though the problem's source changed since the run started.
+
     The problem is rebuilt from config.json when the run names its module (runs of
     `pinn run`); otherwise pass `problem=`. The net is `pinn.make_net(problem, **config["net"])`
     unless `net=` gives an untrained one of the same shape (e.g. with an output transform).

@@ -59,3 +59,22 @@ def test_mkdocs_build_strict(tmp_path):
     )
     assert build.returncode == 0, build.stderr[-3000:]
     assert (tmp_path / "api" / "index.html").is_file()
+
+
+def test_every_public_name_documents_each_of_its_arguments():
+    """help(pinn.X) names every argument of every class and function users import."""
+    import inspect
+
+    import pinn
+
+    undocumented = {}
+    for name in pinn.__all__:
+        obj = getattr(pinn, name)
+        if inspect.ismodule(obj):
+            continue
+        doc = inspect.getdoc(obj) or ""
+        params = [p for p in inspect.signature(obj).parameters if p != "self"]
+        missing = [p for p in params if p not in doc]
+        if missing or not doc.strip():
+            undocumented[name] = missing
+    assert not undocumented, undocumented

@@ -23,8 +23,9 @@ from ..result import Result
 class TrainingDiverged(RuntimeError):
     """Training stopped after `max_failures` non-finite losses or gradients in a row.
 
-    `result` holds the last good state and the history so far; no checkpoint was written
-    after that state, so a run directory keeps its last good checkpoint.
+    `message` says which stage failed at which step and what was tried; `result` holds the
+    last good state and the history so far; no checkpoint was written after that state, so a
+    run directory keeps its last good checkpoint.
     """
 
     def __init__(self, message: str, result: Result):

@@ -31,7 +31,8 @@ def _nonnegative(name, value):
 
 @dataclass(frozen=True)
 class Stage:
-    """`steps` optimizer steps at learning rate `lr`, with an optional `decay` schedule."""
+    """Base of the stages: `steps` optimizer steps at learning rate `lr`, with an optional
+    `decay` schedule (a `pinn.Schedule`). Subclasses name their `torch.optim` class."""
 
     steps: int = 1000
     lr: float = 1e-3
@@ -85,7 +86,15 @@ class Stage:
 
 @dataclass(frozen=True)
 class Adam(Stage):
-    """torch.optim.Adam; `weight_decay` is the coupled (L2-in-the-gradient) kind."""
+    """torch.optim.Adam (fused where torch has it).
+
+    Args:
+        steps: optimizer steps (default 1000).
+        lr: the learning rate (default 1e-3).
+        decay: a learning-rate schedule (`pinn.ExponentialDecay(...)`, ...) or None.
+        betas: the moment decay rates (default (0.9, 0.999)); eps: added to the denominator.
+        weight_decay: the coupled (L2-in-the-gradient) kind (default 0).
+    """
 
     betas: tuple[float, float] = (0.9, 0.999)
     eps: float = 1e-8
@@ -118,7 +127,9 @@ class Adam(Stage):
 
 @dataclass(frozen=True)
 class AdamW(Adam):
-    """torch.optim.AdamW: decoupled weight decay, w <- w - lr * weight_decay * w each step."""
+    """torch.optim.AdamW: Adam with decoupled weight decay, w <- w - lr * weight_decay * w
+    each step. Takes `steps`, `lr`, `decay`, `betas` and `eps` as `Adam` does, and
+    `weight_decay` (default 1e-2)."""
 
     weight_decay: float = 1e-2
     optimizer = torch.optim.AdamW
@@ -127,7 +138,15 @@ class AdamW(Adam):
 
 @dataclass(frozen=True)
 class SGD(Stage):
-    """torch.optim.SGD; `momentum` > 0 gives the heavy ball, `nesterov` its Nesterov form."""
+    """torch.optim.SGD.
+
+    Args:
+        steps: optimizer steps (default 1000).
+        lr: the learning rate (default 1e-2).
+        decay: a learning-rate schedule (`pinn.ExponentialDecay(...)`, ...) or None.
+        momentum: in [0, 1); > 0 gives the heavy ball (default 0).
+        nesterov: Nesterov's form of the momentum (needs momentum > 0).
+    """
 
     lr: float = 1e-2
     momentum: float = 0.0
@@ -149,7 +168,14 @@ class SGD(Stage):
 
 @dataclass(frozen=True)
 class Adagrad(Stage):
-    """torch.optim.Adagrad: each step divided by the root of the summed squared gradients."""
+    """torch.optim.Adagrad: each step divided by the root of the summed squared gradients.
+
+    Args:
+        steps: optimizer steps (default 1000).
+        lr: the learning rate (default 1e-2).
+        decay: a learning-rate schedule (`pinn.ExponentialDecay(...)`, ...) or None.
+        eps: added to the denominator (default 1e-10).
+    """
 
     lr: float = 1e-2
     eps: float = 1e-10
@@ -166,7 +192,15 @@ class Adagrad(Stage):
 
 @dataclass(frozen=True)
 class RMSprop(Stage):
-    """torch.optim.RMSprop: squared gradients averaged with decay `alpha`."""
+    """torch.optim.RMSprop: squared gradients averaged with decay `alpha`.
+
+    Args:
+        steps: optimizer steps (default 1000).
+        lr: the learning rate (default 1e-3).
+        decay: a learning-rate schedule (`pinn.ExponentialDecay(...)`, ...) or None.
+        alpha: the averaging decay in [0, 1) (default 0.99); eps: added to the denominator.
+        momentum: in [0, 1) (default 0).
+    """
 
     alpha: float = 0.99
     eps: float = 1e-8
@@ -193,6 +227,13 @@ class LBFGS(Stage):
     (round-off), the trainer empties the memory and goes on from the gradient; the stage ends
     early only when even the gradient gives no decrease.
     It always runs full batch (on all the points), whatever the trainer's `batch_size`.
+
+    Args:
+        steps: iterations (default 1000).
+        lr: the initial step of each line search (default 1).
+        decay: a learning-rate schedule or None.
+        history_size: curvature pairs kept (default 50).
+        line_search: "strong_wolfe" (default) or None (fixed steps of `lr`).
     """
 
     lr: float = 1.0
