@@ -1,9 +1,12 @@
 """Plots of a training run as matplotlib Figures (saved as PNG by `save_plots`).
 
 `history`: each loss term on a log scale with the stage boundaries, and the LR;
-`solution`: the prediction against the exact solution with the absolute error (ODEs:
-trajectories; 1-d in space: curves at several times; 2-d and more: heat maps);
-`unknowns`: the unknowns of an inverse problem over training.
+`solution`: the prediction against the exact solution, or given reference data, with the
+absolute error (ODEs: trajectories; 1-d in space: curves at several times; 2-d and more: heat
+maps at equal aspect, the slice named in each title);
+`residual`: the magnitude of the PDE residual over the same curves or maps;
+`unknowns`: the unknowns of an inverse problem over training, with their initial values and,
+when given, their true values.
 Figures are built without pyplot, so plotting never touches a global figure state.
 """
 
@@ -17,27 +20,33 @@ from matplotlib.figure import Figure
 
 from .errors import BadValue
 
-KINDS = ("solution", "history", "unknowns")
+KINDS = ("solution", "residual", "history", "unknowns")
 
 
 def plot(result, kind: str = "solution", path=None, **options) -> Figure:
-    """The figure `kind` ("solution", "history" or "unknowns") of `result`, saved to `path`."""
+    """The figure `kind` ("solution", "residual", "history" or "unknowns") of `result`, saved
+    to `path`; `options` go to `plot_solution`, `plot_residual`, `plot_history` or
+    `plot_unknowns`."""
     if kind not in KINDS:
         raise BadValue(f"unknown plot kind {kind!r}; valid: {', '.join(KINDS)}")
     if kind == "solution":
         fig = plot_solution(result, **options)
+    elif kind == "residual":
+        fig = plot_residual(result, **options)
+    elif kind == "unknowns":
+        fig = plot_unknowns(result.history, initial=result.problem.unknowns, **options)
     else:
-        fig = (plot_history if kind == "history" else plot_unknowns)(result.history, **options)
+        fig = plot_history(result.history, **options)
     if path is not None:
         fig.savefig(path, dpi=100)
     return fig
 
 
 def save_plots(result, out) -> list[Path]:
-    """Write solution.png, and history.png and (inverse problems) unknowns.png once the run
-    has a history, into `out`."""
+    """Write solution.png, residual.png (problems with PDE terms), and history.png and
+    (inverse problems) unknowns.png once the run has a history, into `out`."""
     logged = ["history"] + (["unknowns"] if result.unknowns else []) if result.history else []
-    kinds = ["solution", *logged]
+    kinds = ["solution", *(["residual"] if _pde_set(result.problem) else []), *logged]
     paths = [Path(out) / f"{kind}.png" for kind in kinds]
     for kind, path in zip(kinds, paths):
         plot(result, kind, path)
@@ -96,47 +105,127 @@ def plot_history(history: list[dict]) -> Figure:
     return fig
 
 
-def plot_unknowns(history: list[dict]) -> Figure:
-    """The value of each unknown parameter (history keys `unknown_NAME`) over the steps."""
+def plot_unknowns(history: list[dict], initial=None, truth=None) -> Figure:
+    """The value of each unknown parameter (history keys `unknown_NAME`) over the steps, with
+    its `initial` value (dotted) and, given `truth` (name -> value), its true value (dashed)."""
     keys = [k for k in (history[0] if history else {}) if k.startswith("unknown_")]
     if not keys:
         raise BadValue("the run has no unknowns in its history (not an inverse problem)")
     steps = _column(history, "step")
     fig = Figure(figsize=(8, 2.5 * len(keys)), layout="constrained")
     for ax, key in zip(np.atleast_1d(fig.subplots(len(keys), 1, sharex=True)), keys):
-        ax.plot(steps, _column(history, key))
-        ax.set_ylabel(key.removeprefix("unknown_"))
+        name = key.removeprefix("unknown_")
+        ax.plot(steps, _column(history, key), label="fitted")
+        if initial and name in initial:
+            ax.axhline(
+                initial[name], color="0.5", linestyle=":", label=f"initial {initial[name]:.4g}"
+            )
+        if truth and name in truth:
+            ax.axhline(truth[name], color="k", linestyle="--", label=f"true {truth[name]:.4g}")
+        ax.legend(fontsize=8)
+        ax.set_ylabel(name)
         ax.grid(True, alpha=0.3)
         _stage_boundaries(ax, history)
     ax.set_xlabel("step")
     return fig
 
 
-# -- solution ---------------------------------------------------------------------------------
-def _evaluate(result, pts: np.ndarray):
-    """Prediction and exact solution (None without one) at the rows of `pts`, as numpy."""
-    x = torch.as_tensor(pts, dtype=torch.float64)
-    pred = result.predict(x).double().cpu().numpy()
-    exact = result.problem.exact_at(x).cpu().numpy() if result.problem.exact is not None else None
-    return pred, exact
+# -- solution and residual --------------------------------------------------------------------
+def _truth(result, reference):
+    """The values to compare with at given points: `reference` data (points, values)
+    interpolated linearly (NaN outside their hull), else the exact solution; None without."""
+    if reference is not None:
+        points, values = (
+            np.asarray(torch.as_tensor(np.asarray(v) if not torch.is_tensor(v) else v).double())
+            for v in reference
+        )
+        values = values.reshape(len(points), -1)
+        dim, fields = result.problem.domain.dim, len(result.problem.fields)
+        if points.ndim != 2 or points.shape[1] != dim or values.shape[1] != fields:
+            raise BadValue(
+                f"reference must be (points (N, {dim}), values (N, {fields})), got "
+                f"{points.shape} and {values.shape}"
+            )
+        if dim == 1:
+            order = np.argsort(points[:, 0])
+            return lambda pts: np.stack(
+                [np.interp(pts[:, 0], points[order, 0], v[order]) for v in values.T], axis=1
+            )
+        from scipy.interpolate import griddata
+
+        return lambda pts: griddata(points, values, pts, method="linear")
+    if result.problem.exact is None:
+        return None
+    exact = result.problem.exact_at
+    return lambda pts: exact(torch.as_tensor(pts, dtype=torch.float64)).cpu().numpy()
 
 
-def plot_solution(result, times: int = 5, resolution: int = 200) -> Figure:
-    """The prediction against the exact solution, and the absolute error, one row per field.
+def _prediction(result, truth):
+    """A function of points: (prediction, values to compare with or None), as numpy."""
+
+    def values(pts):
+        pred = result.predict(torch.as_tensor(pts, dtype=torch.float64)).double().cpu().numpy()
+        return pred, None if truth is None else truth(pts)
+
+    return values
+
+
+def _pde_set(problem):
+    return next((s for s in getattr(problem, "sets", ()) if s.name == "pde"), None)
+
+
+def _residual(result):
+    """A function of points: (the root-sum-square of every PDE residual term, None)."""
+    from .fields import Fields
+    from .pointsets import Points
+    from .residuals import terms
+
+    problem, pde = result.problem, _pde_set(result.problem)
+    if pde is None:
+        raise BadValue("the problem has no PDE terms: no residual to plot")
+
+    def values(pts):
+        net, dtype = result.net, result.dtype
+        was_training = net.training
+        net.eval()
+        x = torch.as_tensor(pts, dtype=dtype, device=result.device).requires_grad_(True)
+        f = Fields(x, net(x), problem.coords, problem.fields)
+        out = terms(pde, f, Points(x), result.unknowns_module.view())
+        net.train(was_training)
+        squares = sum(r.r.detach().square().sum(1) for r in out.values())
+        return squares.sqrt().double().cpu().numpy()[:, None], None
+
+    return values
+
+
+def plot_solution(result, times: int = 5, resolution: int = 200, reference=None) -> Figure:
+    """The prediction against the exact solution (or `reference`, a pair (points, values) of
+    reference data, interpolated linearly), and the absolute error, one row per field.
 
     ODEs: trajectories over time; one space coordinate: curves at `times` times (or one curve
-    without time); more: heat maps over the first two space coordinates at the final time,
-    other coordinates at their midpoints. `resolution` points per plotted axis.
+    without time); more: heat maps over the first two space coordinates at equal aspect, at
+    the final time, other coordinates at their midpoints (named in the titles). `resolution`
+    points per plotted axis.
     """
-    domain = result.problem.domain
+    values = _prediction(result, _truth(result, reference))
+    return _figure(result.problem.domain, result.problem.fields, values, times, resolution)
+
+
+def plot_residual(result, times: int = 5, resolution: int = 200) -> Figure:
+    """The magnitude of the PDE residual (the root-sum-square of its terms) over the same
+    curves or heat maps as `plot_solution`: where the network satisfies the equation least."""
+    values = _residual(result)
+    return _figure(result.problem.domain, ("|PDE residual|",), values, times, resolution)
+
+
+def _figure(domain, names, values, times, resolution) -> Figure:
     space = [c for c in domain.names if c != domain.time]
     if len(space) <= 1:
-        return _curves(result, space, times, resolution)
-    return _heat_maps(result, space[:2], resolution)
+        return _curves(domain, names, values, space, times, resolution)
+    return _heat_maps(domain, names, values, space[:2], resolution)
 
 
-def _curves(result, space, times, resolution) -> Figure:
-    domain, fields = result.problem.domain, result.problem.fields
+def _curves(domain, names, values, space, times, resolution) -> Figure:
     axis = space[0] if space else domain.time
     j = domain.names.index(axis)
     line = np.linspace(domain.lo[j], domain.hi[j], resolution)
@@ -144,28 +233,39 @@ def _curves(result, space, times, resolution) -> Figure:
     if space and domain.time is not None:
         k = domain.names.index(domain.time)
         slices = list(np.linspace(domain.lo[k], domain.hi[k], times))
-    fig = Figure(figsize=(10, 3.2 * len(fields)), layout="constrained")
-    axes = np.asarray(fig.subplots(len(fields), 2, squeeze=False))
+    fig = Figure(figsize=(10, 3.2 * len(names)), layout="constrained")
+    axes = np.asarray(fig.subplots(len(names), 2, squeeze=False))
     colors = [f"C{i}" for i in range(len(slices))]
+    residual = names == ("|PDE residual|",)
     for t, color in zip(slices, colors):
         pts = np.repeat(((domain.lo + domain.hi) / 2)[None], resolution, axis=0)
         pts[:, j] = line
         if t is not None:
             pts[:, k] = t
-        pred, exact = _evaluate(result, pts)
+        pred, exact = values(pts)
         label = "predicted" if t is None else f"{domain.time} = {t:.3g}"
-        for i in range(len(fields)):
+        for i in range(len(names)):
             axes[i, 0].plot(line, pred[:, i], color=color, label=label)
             if exact is not None:
                 axes[i, 0].plot(line, exact[:, i], "k:", linewidth=1)
                 err = np.maximum(np.abs(pred[:, i] - exact[:, i]), 1e-16)
                 axes[i, 1].semilogy(line, err, color=color, label=label)
-    for i, name in enumerate(fields):
+            elif residual:
+                axes[i, 1].semilogy(line, np.maximum(pred[:, i], 1e-16), color=color, label=label)
+    for i, name in enumerate(names):
         axes[i, 0].set_ylabel(name)
         axes[i, 0].set_title(
-            f"{name}: predicted" + (" (exact dotted)" if exact is not None else "")
+            f"{name}"
+            + ("" if residual else ": predicted")
+            + (" (reference dotted)" if exact is not None else "")
         )
-        axes[i, 1].set_title(f"|{name} - exact|" if exact is not None else "no exact solution")
+        axes[i, 1].set_title(
+            f"|{name} - reference|"
+            if exact is not None
+            else f"{name}, log scale"
+            if residual
+            else "no exact solution or reference"
+        )
         for ax in axes[i]:
             ax.set_xlabel(axis)
             ax.grid(True, alpha=0.3)
@@ -174,8 +274,7 @@ def _curves(result, space, times, resolution) -> Figure:
     return fig
 
 
-def _heat_maps(result, plane, resolution) -> Figure:
-    domain, fields = result.problem.domain, result.problem.fields
+def _heat_maps(domain, names, values, plane, resolution) -> Figure:
     a, b = (domain.names.index(c) for c in plane)
     ga, gb = np.meshgrid(
         np.linspace(domain.lo[a], domain.hi[a], resolution),
@@ -184,32 +283,32 @@ def _heat_maps(result, plane, resolution) -> Figure:
     )
     pts = np.repeat(((domain.lo + domain.hi) / 2)[None], ga.size, axis=0)
     pts[:, a], pts[:, b] = ga.ravel(), gb.ravel()
-    where = ""
     if domain.time is not None:
-        k = domain.names.index(domain.time)
-        pts[:, k] = domain.hi[k]
-        where = f" at {domain.time} = {domain.hi[k]:.3g}"
-    pred, exact = _evaluate(result, pts)
+        pts[:, domain.names.index(domain.time)] = domain.hi[domain.names.index(domain.time)]
+    fixed = [c for c in domain.names if c not in plane]  # the slice, named in every title
+    where = " at " + ", ".join(f"{c} = {pts[0, domain.names.index(c)]:.3g}" for c in fixed)
+    where = where if fixed else ""
+    pred, exact = values(pts)
     outside = ~domain.contains(pts)
-    panels = ["predicted"] + (["exact", "|error|"] if exact is not None else [])
-    fig = Figure(figsize=(4.2 * len(panels), 3.6 * len(fields)), layout="constrained")
-    axes = np.asarray(fig.subplots(len(fields), len(panels), squeeze=False))
+    panels = ["predicted"] + (["reference", "|error|"] if exact is not None else [])
+    fig = Figure(figsize=(4.2 * len(panels), 3.6 * len(names)), layout="constrained")
+    axes = np.asarray(fig.subplots(len(names), len(panels), squeeze=False))
     extent = (domain.lo[a], domain.hi[a], domain.lo[b], domain.hi[b])
-    for i, name in enumerate(fields):
-        values = [pred[:, i]]
+    for i, name in enumerate(names):
+        shown = [pred[:, i]]
         if exact is not None:
-            values += [exact[:, i], np.abs(pred[:, i] - exact[:, i])]
-        for ax, panel, v in zip(axes[i], panels, values):
+            shown += [exact[:, i], np.abs(pred[:, i] - exact[:, i])]
+        for ax, panel, v in zip(axes[i], panels, shown):
             image = np.where(outside, np.nan, v).reshape(ga.shape)
             im = ax.imshow(
                 image,
                 origin="lower",
                 extent=extent,
-                aspect="auto",
-                cmap="magma" if panel == "|error|" else "viridis",
+                aspect="equal",  # space is space: a disk stays round
+                cmap="magma" if panel == "|error|" or name.startswith("|") else "viridis",
             )
             fig.colorbar(im, ax=ax)
-            ax.set_title(f"{name} {panel}{where}")
+            ax.set_title(f"{name}{'' if name.startswith('|') else ' ' + panel}{where}")
             ax.set_xlabel(plane[0])
             ax.set_ylabel(plane[1])
     return fig

@@ -129,8 +129,14 @@ def test_unknowns_over_training(tmp_path):
     fig = plots.plot(result, "unknowns", path=tmp_path / "u.png")
     assert [ax.get_ylabel() for ax in fig.axes] == ["k", "c"]
     assert not_blank(tmp_path / "u.png")
+    k = fig.axes[0]  # the fitted curve, and the initial value dotted
+    labels = [line.get_label() for line in k.get_lines()]
+    assert [label for label in labels if not label.startswith("_")] == ["fitted", "initial 0.5"]
+    truth = plots.plot_unknowns(result.history, initial=p.unknowns, truth={"k": 2.0})
+    assert "true 2" in [line.get_label() for line in truth.axes[0].get_lines()]
     assert sorted(path.name for path in plots.save_plots(result, tmp_path)) == [
         "history.png",
+        "residual.png",
         "solution.png",
         "unknowns.png",
     ]
@@ -138,7 +144,9 @@ def test_unknowns_over_training(tmp_path):
 
 def test_bad_requests_name_what_is_valid():
     result = result_of(sine(pinn.Interval("x", -1.0, 1.0)))
-    with pytest.raises(ValueError, match="unknown plot kind 'loss'; valid: solution, history"):
+    with pytest.raises(
+        ValueError, match="unknown plot kind 'loss'; valid: solution, residual, history"
+    ):
         plots.plot(result, "loss")
     with pytest.raises(ValueError, match="no history"):
         plots.plot(result, "history")
@@ -150,3 +158,36 @@ def test_result_plot_is_plots_plot(tmp_path):
     result = result_of(sine(pinn.Interval("x", -1.0, 1.0)), history())
     fig = result.plot("history", path=tmp_path / "h.png")
     assert len(fig.axes) == 2 and (tmp_path / "h.png").is_file()
+
+
+def test_heat_maps_keep_equal_aspect_and_name_their_slice():
+    fig = plots.plot_solution(result_of(sine(pinn.Disk())), resolution=20)
+    assert fig.axes[0].get_aspect() == 1.0  # a disk is drawn round
+    box = pinn.Box((0.0, 0.0, 0.0), (1.0, 1.0, 2.0), names=("x", "y", "z")) * pinn.Time(0.0, 1.0)
+    title = plots.plot_solution(result_of(sine(box)), resolution=20).axes[0].get_title()
+    assert title == "u predicted at z = 1, t = 1"
+
+
+def test_reference_data_stand_in_for_an_exact_solution():
+    """Without an exact solution, given (points, values) give the reference and error maps;
+    data equal to the prediction give zero error."""
+    p = pinn.Problem(pinn.Rectangle((0.0, 0.0), (1.0, 1.0)), pde=lambda f: f.u, n_pde=16)
+    result = result_of(p)
+    points = torch.rand(400, 2, dtype=torch.float64)
+    fig = plots.plot_solution(result, resolution=20, reference=(points, result.predict(points)))
+    assert len(fig.axes) == 6  # predicted, reference, |error|, each with a colorbar
+    error = fig.axes[2].get_images()[0].get_array()
+    assert np.nanmax(error) < 1e-2  # linear interpolation of the prediction itself
+    with pytest.raises(ValueError, match="reference must be"):
+        plots.plot_solution(result, reference=(points[:, :1], points))
+
+
+def test_residual_is_zero_for_the_exact_solution_and_not_otherwise():
+    p = sine(pinn.Interval("x", -1.0, 1.0))  # the residual is u itself
+    exact = pinn.Result(p, pinn.nets.Lambda(lambda x: 0 * x), Unknowns({}), dtype=torch.float64)
+    fig = plots.plot_residual(exact, resolution=50)
+    assert np.abs(fig.axes[0].get_lines()[0].get_ydata()).max() == 0
+    fig = plots.plot_residual(result_of(p), resolution=50)
+    assert np.abs(fig.axes[0].get_lines()[0].get_ydata()).max() > 0
+    maps = plots.plot_residual(result_of(sine(pinn.Disk())), resolution=20)
+    assert maps.axes[0].get_title() == "|PDE residual|"
