@@ -6,7 +6,8 @@ absolute error (ODEs: trajectories; 1-d in space: curves at several times; 2-d a
 maps at equal aspect, the slice named in each title);
 `residual`: the magnitude of the PDE residual over the same curves or maps;
 `unknowns`: the unknowns of an inverse problem over training, with their initial values and,
-when given, their true values.
+when given, their true values;
+`observations`: the prediction against each observation of the `pinn.data` conditions.
 Figures are built without pyplot, so plotting never touches a global figure state.
 """
 
@@ -20,19 +21,20 @@ from matplotlib.figure import Figure
 
 from .errors import BadValue
 
-KINDS = ("solution", "residual", "history", "unknowns")
+KINDS = ("solution", "residual", "history", "unknowns", "observations")
 
 
 def plot(result, kind: str = "solution", path=None, **options) -> Figure:
-    """The figure `kind` ("solution", "residual", "history" or "unknowns") of `result`, saved
-    to `path`; `options` go to `plot_solution`, `plot_residual`, `plot_history` or
-    `plot_unknowns`."""
+    """The figure `kind` ("solution", "residual", "history", "unknowns" or "observations") of
+    `result`, saved to `path`; `options` go to the `plot_KIND` function."""
     if kind not in KINDS:
         raise BadValue(f"unknown plot kind {kind!r}; valid: {', '.join(KINDS)}")
     if kind == "solution":
         fig = plot_solution(result, **options)
     elif kind == "residual":
         fig = plot_residual(result, **options)
+    elif kind == "observations":
+        fig = plot_observations(result, **options)
     elif kind == "unknowns":
         fig = plot_unknowns(result.history, initial=result.problem.unknowns, **options)
     else:
@@ -43,10 +45,13 @@ def plot(result, kind: str = "solution", path=None, **options) -> Figure:
 
 
 def save_plots(result, out) -> list[Path]:
-    """Write solution.png, residual.png (problems with PDE terms), and history.png and
-    (inverse problems) unknowns.png once the run has a history, into `out`."""
+    """Write solution.png, residual.png (problems with PDE terms), observations.png (problems
+    with data), and history.png and (inverse problems) unknowns.png once the run has a
+    history, into `out`."""
     logged = ["history"] + (["unknowns"] if result.unknowns else []) if result.history else []
-    kinds = ["solution", *(["residual"] if _pde_set(result.problem) else []), *logged]
+    kinds = ["solution", *(["residual"] if _pde_set(result.problem) else [])]
+    kinds += ["observations"] if _observations(result.problem) else []
+    kinds += logged
     paths = [Path(out) / f"{kind}.png" for kind in kinds]
     for kind, path in zip(kinds, paths):
         plot(result, kind, path)
@@ -311,4 +316,46 @@ def _heat_maps(domain, names, values, plane, resolution) -> Figure:
             ax.set_title(f"{name}{'' if name.startswith('|') else ' ' + panel}{where}")
             ax.set_xlabel(plane[0])
             ax.set_ylabel(plane[1])
+    return fig
+
+
+def _observations(problem):
+    """The `pinn.data` conditions of a problem (none for a `pinn.Supervised`)."""
+    return [c for c in getattr(problem, "conditions", ()) if c.kind == "data"]
+
+
+def plot_observations(result) -> Figure:
+    """Each observation of the problem's `pinn.data` conditions against the prediction at its
+    point, one panel per observed field, with the line of agreement."""
+    problem = result.problem
+    conditions = _observations(problem)
+    if not conditions:
+        raise BadValue("the problem has no observations (no pinn.data condition)")
+    pairs = {}  # field -> (observed, predicted) arrays
+    for c in conditions:
+        fields = (
+            problem.fields
+            if c.field is None
+            else (c.field,)
+            if isinstance(c.field, str)
+            else c.field
+        )
+        predicted = result.predict(c.on).double().cpu().numpy()
+        observed = c.value.double().cpu().numpy()
+        for k, name in enumerate(fields):
+            column = observed[:, k if observed.shape[1] > 1 else 0]
+            seen, pred = pairs.get(name, ([], []))
+            pairs[name] = ([*seen, column], [*pred, predicted[:, problem.fields.index(name)]])
+    fig = Figure(figsize=(4.2 * len(pairs), 4), layout="constrained")
+    for ax, (name, (seen, pred)) in zip(np.atleast_1d(fig.subplots(1, len(pairs))), pairs.items()):
+        seen, pred = np.concatenate(seen), np.concatenate(pred)
+        ax.scatter(seen, pred, s=8, alpha=0.6)
+        low, high = min(seen.min(), pred.min()), max(seen.max(), pred.max())
+        ax.plot([low, high], [low, high], "k--", linewidth=1)
+        rms = float(np.sqrt(np.mean((pred - seen) ** 2)))
+        ax.set_title(f"{name}: {len(seen)} observations, RMS misfit {rms:.3g}")
+        ax.set_xlabel(f"observed {name}")
+        ax.set_ylabel(f"predicted {name}")
+        ax.set_aspect("equal")
+        ax.grid(True, alpha=0.3)
     return fig

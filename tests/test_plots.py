@@ -191,3 +191,20 @@ def test_residual_is_zero_for_the_exact_solution_and_not_otherwise():
     assert np.abs(fig.axes[0].get_lines()[0].get_ydata()).max() > 0
     maps = plots.plot_residual(result_of(sine(pinn.Disk())), resolution=20)
     assert maps.axes[0].get_title() == "|PDE residual|"
+
+
+def test_observations_against_the_prediction():
+    """Data equal to the prediction plus a known offset: every point sits that far off the
+    line of agreement, and the title gives the misfit."""
+    p0 = sine(pinn.Interval("x", -1.0, 1.0))
+    result = result_of(p0)
+    x = torch.linspace(-0.9, 0.9, 7, dtype=torch.float64).unsqueeze(1)
+    observed = result.predict(x).double() + 0.25
+    p = pinn.Problem(p0.domain, pde=lambda f: f.u, n_pde=16, conditions=[pinn.data(x, observed)])
+    result = pinn.Result(p, result.net, Unknowns({}))
+    fig = plots.plot(result, "observations")
+    points = fig.axes[0].collections[0].get_offsets()
+    assert np.allclose(points[:, 1], points[:, 0] - 0.25, atol=1e-6)
+    assert fig.axes[0].get_title() == "u: 7 observations, RMS misfit 0.25"
+    with pytest.raises(ValueError, match="no observations"):
+        plots.plot(result_of(p0), "observations")

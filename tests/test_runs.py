@@ -52,7 +52,7 @@ def params(result) -> torch.Tensor:
 
 def test_resolved_config_has_every_default():
     config = runs.resolve({"net": {"hidden": [8]}, "seed": 3})
-    assert config["seed"] == 3 and config["log_every"] == 100 and config["dtype"] == "float32"
+    assert config["seed"] == 3 and config["log_every"] is None and config["dtype"] == "float32"
     assert config["net"] == {**config["net"], "hidden": [8], "activation": "tanh"}
     assert not set(runs.RUNTIME) & set(config)
     json.dumps(config)

@@ -73,8 +73,10 @@ def check(problem, net, stages, l2, l1, log_every, seed, early_stopping, validat
     for name, value in (("l2", l2), ("l1", l1)):
         if not isinstance(value, (int, float)) or not np.isfinite(value) or value < 0:
             raise BadValue(f"{name} must be a finite number >= 0, got {value!r}")
-    if isinstance(log_every, bool) or not isinstance(log_every, int) or log_every <= 0:
-        raise BadValue(f"log_every must be a positive integer, got {log_every!r}")
+    if log_every is not None and (
+        isinstance(log_every, bool) or not isinstance(log_every, int) or log_every <= 0
+    ):
+        raise BadValue(f"log_every must be a positive integer or None, got {log_every!r}")
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise BadType(f"seed must be an integer, got {seed!r}")
     if early_stopping is not None:

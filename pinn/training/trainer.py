@@ -43,7 +43,7 @@ def train(
     seed: int = 0,
     device="auto",
     dtype="float32",
-    log_every: int = 100,
+    log_every: int | None = None,
     initialize: bool = True,
     n_eval: int = 10_000,
     engine="auto",
@@ -67,7 +67,9 @@ def train(
             loss terms (so they act under L-BFGS too).
         seed: fixes the initialization (when `initialize`), the sampling and the ordering.
         device: "auto" (CUDA when present), "cpu", "cuda", ...; dtype: "float32" or "float64".
-        log_every: steps between history records (each reads the loss back from the device).
+        log_every: steps between history records (each reads the loss back from the device);
+            None: `RECORDS` records over the run, at most one per step and at least one per 100
+            steps (`log_interval`), so that every stage's curve can be drawn.
             A record's loss is that of its step; with mini-batches, the mean over the steps
             since the previous record (set log_every to the batches per epoch for epochs).
         initialize: draw fresh weights from `seed` first (`reset`: any network whose modules
@@ -106,6 +108,7 @@ def train(
         resume: a checkpoint's state (`pinn.checkpoint.load`): continue from it exactly.
     """
     stages = check(problem, net, stages, l2, l1, log_every, seed, early_stopping, validation)
+    log_every = log_interval(stages) if log_every is None else log_every
     check_options(n_eval, max_failures, on_step, on_stage_end, checkpoints, resume)
     weighting, sampling = strategies(weighting, sampling, resample_every)
     device, dtype = resolve_device(device), resolve_dtype(dtype)
@@ -149,7 +152,10 @@ def train(
             },
         )
         result.info.update(
-            batches_per_epoch=sampler.per_epoch, stages=[], engine=engines.name(engine)
+            batches_per_epoch=sampler.per_epoch,
+            stages=[],
+            engine=engines.name(engine),
+            log_every=log_every,
         )
         first_stage, done = run.restore(resume) if resume is not None else (0, 0)
         for index in range(first_stage, len(stages)):
@@ -177,6 +183,16 @@ def train(
         if checkpoints is not None:  # the final state: early stopping's best, the training time
             checkpoints.save(run.state(len(stages), None, None, 0))
         return result
+
+
+RECORDS = 100  # history records of a run when log_every is not given
+
+
+def log_interval(stages) -> int:
+    """The default `log_every`: about `RECORDS` records over all the stages' steps, between
+    every step and every 100 steps. Each record costs one read-back and an error evaluation,
+    and under L-BFGS one more loss evaluation (a chunk of iterations starts with one)."""
+    return max(1, min(100, sum(s.steps for s in stages) // RECORDS))
 
 
 def reset(net: torch.nn.Module) -> None:
