@@ -1,5 +1,5 @@
 """The figures of docs/plots.md: heat1d, Poisson on a disk and heat1d_inverse, each trained
-briefly, with their solution, residual and unknowns plots. Run: python examples/plots_gallery.py"""
+briefly, with their solution, residual, observations and unknowns plots. Run: python examples/plots_gallery.py"""
 
 from pathlib import Path
 
@@ -38,5 +38,6 @@ if __name__ == "__main__":
         print(f"{name}: relative L2 error {result.error():.2e}")
     inverse = train(heat1d_inverse.problem(), 1000, 300)
     inverse.plot("solution", OUT / "heat1d_inverse_solution.png")
+    inverse.plot("observations", OUT / "heat1d_inverse_observations.png")
     inverse.plot("unknowns", OUT / "heat1d_inverse_unknowns.png", truth={"alpha": heat1d.ALPHA})
     print(f"heat1d_inverse: alpha {inverse.unknowns['alpha']:.4f} (true {heat1d.ALPHA})")
