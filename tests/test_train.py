@@ -583,3 +583,14 @@ def test_seed_fixes_any_networks_initialization_and_leaves_the_global_rng_alone(
     torch.set_rng_state(before)
     sequential(), sequential()
     assert torch.equal(after, torch.get_rng_state())  # only the constructions drew from it
+
+
+def test_the_default_history_draws_every_stage():
+    """log_every=None: about 100 records over the run, so a short L-BFGS stage after a long
+    Adam stage still gets a curve (one record per 100 steps gave Adam ten points and L-BFGS
+    one)."""
+    stages = [pinn.Adam(steps=300, lr=1e-2), pinn.LBFGS(steps=60)]
+    r = pinn.train(poisson(16), net(poisson(16)), stages=stages, dtype="float64")
+    assert r.info["log_every"] == 360 // 100
+    per_stage = [sum(h["stage"] == s.name for h in r.history) for s in stages]
+    assert per_stage[0] == 100 and per_stage[1] >= 10, per_stage
