@@ -154,12 +154,14 @@ def load(path, map_location="cpu") -> dict:
     except Exception as e:  # torch raises several kinds for truncated or foreign files
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise CheckpointError(f"checkpoint {path} is corrupted ({reason}){choices}") from None
-    if not isinstance(state, dict) or set(KEYS) - set(state):
+    if not isinstance(state, dict) or "format" not in state:
         raise CheckpointError(f"{path} is not a pinn checkpoint{choices}")
     if state["format"] != FORMAT:
         raise CheckpointError(
             f"{path} has checkpoint format {state['format']}; this pinn reads format {FORMAT}"
         )
+    if set(KEYS) - set(state):
+        raise CheckpointError(f"{path} is not a pinn checkpoint{choices}")
     if state.get(DIGEST) != digest(state):
         raise CheckpointError(
             f"checkpoint {path} is corrupted (its contents do not match their digest){choices}"

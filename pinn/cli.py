@@ -144,8 +144,13 @@ def cmd_run(args) -> None:
 def cmd_resume(args) -> None:
     from .runs import build_problem, read_config, resume
 
-    problem = build_problem(read_config(args.run_dir), args.allow_changed)
-    _threads(args, problem)
+    config = read_config(args.run_dir)
+    problem = build_problem(config, args.allow_changed)
+    recorded = config.get("run", {}).get("threads")
+    if args.threads == "auto" and recorded:  # the run's own count: its arithmetic stays the same
+        torch.set_num_threads(recorded)
+    else:
+        _threads(args, problem)
     result = resume(
         args.run_dir,
         problem,
@@ -248,7 +253,7 @@ def parser() -> argparse.ArgumentParser:
             default="auto",
             metavar="N",
             help="torch threads: N, or auto (default: one for problems under 5,000 points per "
-            "step, else the cores other processes leave idle)",
+            "step, else the cores other processes leave idle; resume: the run's own count)",
         )
         command.add_argument(
             "--tensorboard",

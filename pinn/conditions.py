@@ -92,12 +92,10 @@ def neumann(value=0.0, on=None, n=256, field=None, weight=1.0, name=None) -> Con
     Args:
         value: a number, or a callable of the (N, d) points giving (N,) or (N, k) values.
         on: where: `domain.boundary()` (the default: every spatial face), `domain.boundary("x")`
-            (the faces where x is fixed), a predicate `points -> bool tensor` on the boundary,
-            (fixed points have no normals).
-        n: points drawn for the term (default 256; ignored for fixed points).
-        field: the field(s) it constrains, a name or a tuple (default: every field).
-        weight: the term's weight in the loss (default 1).
-        name: the loss term's name (default the kind, numbered when repeated).
+            (the faces where x is fixed) or a predicate `points -> bool tensor` on the
+            boundary; not fixed points, which have no normals.
+        n: points drawn for the term (default 256).
+        field, weight, name: as for `dirichlet`.
     """
     return Condition("neumann", value, on, n, field, weight, name)
 
@@ -106,14 +104,7 @@ def robin(value=0.0, on=None, n=256, field=None, weight=1.0, name=None, alpha=1.
     """alpha * u + beta * du/dn = value, du/dn along the outward unit normal.
 
     Args:
-        value: a number, or a callable of the (N, d) points giving (N,) or (N, k) values.
-        on: where: `domain.boundary()` (the default: every spatial face), `domain.boundary("x")`
-            (the faces where x is fixed), a predicate `points -> bool tensor` on the boundary,
-            (fixed points have no normals).
-        n: points drawn for the term (default 256; ignored for fixed points).
-        field: the field(s) it constrains, a name or a tuple (default: every field).
-        weight: the term's weight in the loss (default 1).
-        name: the loss term's name (default the kind, numbered when repeated).
+        value, on, n, field, weight, name: as for `neumann`.
         alpha, beta: the coefficients (default 1 and 1; not both 0).
     """
     for what, v in (("alpha", alpha), ("beta", beta)):

@@ -32,7 +32,16 @@ ANY = "any"
 def recipe_to_config(recipe: dict) -> dict:
     """The recipe as JSON values: stages, schedules and early stopping become dicts with their
     every field, tuples become lists. Callables (an output transform, say) are kept as they are.
+    Weighting and sampling strategies have no config form yet: a recipe with one fails here,
+    by name (`resample_every=` is the config form of `pinn.Resample`).
     """
+    for key in ("weighting", "sampling"):
+        if recipe.get(key) is not None:
+            raise BadValue(
+                f"{key}={recipe[key]!r} cannot be written to a run's config yet; train it "
+                "with pinn.train from Python (resample_every=N is the config form of "
+                "pinn.Resample(every=N))"
+            )
     return {key: _to_json(value) for key, value in recipe.items()}
 
 

@@ -1,6 +1,6 @@
 """Derivative engines: fast paths that precompute the derivatives a problem's residuals read.
 
-An engine is a callable `engine(net, x, keys) -> (u, known)` (see `Problem.losses`); `keys` are
+An engine is a callable `engine(net, x, keys) -> (u, known)` (see `pinn.residuals.evaluate`); `keys` are
 the (field index, sorted coordinate indices) derivatives the residuals read, and `known` maps
 each of them to an (N, 1) tensor. `Fields` falls back to nested reverse mode (the reference)
 for anything missing, so an engine may always return `(net(x), {})`; a `fields.Truncated`

@@ -257,6 +257,11 @@ class Jet:
         return cls(x, None, chans, plan)
 
     @property
+    def is_input(self) -> bool:
+        """Whether this is the jet of the coordinates themselves (`Jet.input`)."""
+        return self._channels is None
+
+    @property
     def channels(self) -> list:
         if self._channels is None:  # the input: unit rows, built only when asked for
             eye = torch.eye(self.value.shape[1], dtype=self.value.dtype, device=self.value.device)
@@ -323,10 +328,10 @@ class Jet:
         return (-self) + other
 
     @staticmethod
-    def cat(jets: list[Jet], dim: int = -1) -> Jet:
-        """The jets side by side along the feature dimension."""
+    def cat(jets: list[Jet]) -> Jet:
+        """The jets side by side along the feature (last) dimension."""
         first = jets[0]
-        value = torch.cat([j.value for j in jets], dim)
+        value = torch.cat([j.value for j in jets], -1)
         channels = []
         for k in range(len(first.chans) - 1):
             parts = [j.channels[k] for j in jets]
@@ -342,7 +347,7 @@ class Jet:
                         else c.expand(rows, -1)
                         for j, c in zip(jets, parts)
                     ],
-                    dim,
+                    -1,
                 )
             )
         return first._like(value, channels)

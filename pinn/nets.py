@@ -220,11 +220,18 @@ class MLP(nn.Module):
     def taylor(self, jet: Jet) -> Jet:
         """The Taylor pass (docs/architecture.md): the output before `output_transform` and
         its derivative channels, by the tuned pass of `pinn.mlp_pass`."""
+        if not jet.is_input:
+            raise BadValue(
+                "pinn.MLP's Taylor pass takes the jet of the coordinates themselves; inside a "
+                "network of your own, write the layers with Jet.linear and Jet.map instead"
+            )
         u, channels = mlp_pass(self, jet.value, jet.chans, jet.plan)
         return Jet(u, channels, jet.chans, jet.plan)
 
     def taylor_unsupported(self) -> str | None:
         """Why `taylor` cannot run the network as it is now (None: it can)."""
+        if type(self).forward is not MLP.forward and type(self).taylor is MLP.taylor:
+            return f"{type(self).__name__} overrides forward but not taylor"
         if _derivatives(self.act) is None:
             return f"activation {self.act!r} has no known derivatives (use a named one)"
         if self.norms is not None and any(n.training or n.running_mean is None for n in self.norms):

@@ -193,10 +193,12 @@ def _residual(result):
         net, dtype = result.net, result.dtype
         was_training = net.training
         net.eval()
-        x = torch.as_tensor(pts, dtype=dtype, device=result.device).requires_grad_(True)
-        f = Fields(x, net(x), problem.coords, problem.fields)
-        out = terms(pde, f, Points(x), result.unknowns_module.view())
-        net.train(was_training)
+        try:
+            x = torch.as_tensor(pts, dtype=dtype, device=result.device).requires_grad_(True)
+            f = Fields(x, net(x), problem.coords, problem.fields)
+            out = terms(pde, f, Points(x), result.unknowns_module.view())
+        finally:
+            net.train(was_training)
         squares = sum(r.r.detach().square().sum(1) for r in out.values())
         return squares.sqrt().double().cpu().numpy()[:, None], None
 

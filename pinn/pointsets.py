@@ -27,14 +27,14 @@ class Points:
     target: torch.Tensor | None = None
     paired: bool = False  # periodic sets hold (lo face; hi face) rows, kept together
 
-    def __len__(problem) -> int:
-        return len(problem.x) // 2 if problem.paired else len(problem.x)
+    def __len__(self) -> int:
+        return len(self.x) // 2 if self.paired else len(self.x)
 
-    def take(problem, idx: torch.Tensor) -> Points:
+    def take(self, idx: torch.Tensor) -> Points:
         """The rows `idx` (pairs kept together), for mini-batches."""
-        rows = torch.cat([idx, idx + len(problem)]) if problem.paired else idx
+        rows = torch.cat([idx, idx + len(self)]) if self.paired else idx
         pick = lambda t: None if t is None else t[rows]  # noqa: E731
-        return Points(problem.x[rows], pick(problem.normals), pick(problem.target), problem.paired)
+        return Points(self.x[rows], pick(self.normals), pick(self.target), self.paired)
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ def _point_sets(problem):
             None,
         )
         yield PointSet("pde", draw, None, tuple(terms), problem.n_pde)
-    seen = set(t.name for t in terms)
+    seen = {t.name for t in terms} | ({"pde"} if terms else set())  # term and set names
     for c in problem.conditions:
         name = c.name or c.kind
         if name in seen:

@@ -84,14 +84,17 @@ class Result:
 
     def errors(self, points=None, values=None) -> dict:
         """Relative L2 and max absolute error of all fields together ("l2", "max"), and of
-        each field by name ("fields": {"u": {"l2": ..., "max": ...}, ...})."""
+        each field by name ("fields": {"u": {"l2": ..., "max": ...}, ...}; "l2" is None for a
+        field whose reference is zero everywhere)."""
         pred, values = self._pair(points, values)
         fields = {
             name: {
-                "l2": relative_l2(pred[:, i : i + 1], values[:, i : i + 1]),
-                "max": max_error(pred[:, i : i + 1], values[:, i : i + 1]),
+                # a field whose reference is zero everywhere has no relative error (None)
+                "l2": relative_l2(p, v) if bool(v.abs().max() > 0) else None,
+                "max": max_error(p, v),
             }
             for i, name in enumerate(self.problem.fields)
+            for p, v in [(pred[:, i : i + 1], values[:, i : i + 1])]
         }
         return {"l2": relative_l2(pred, values), "max": max_error(pred, values), "fields": fields}
 

@@ -255,7 +255,7 @@ def start(
     config = resolve(recipe_to_config(recipe))
     return _train(
         problem,
-        {"run": {**_origin(module), "every": every}, **config},
+        {"run": {**_origin(module), "every": every, "threads": torch.get_num_threads()}, **config},
         run_dir,
         None,
         quiet,
@@ -350,7 +350,9 @@ def report(run_dir, result) -> str:
         lines.append(f"  relative L2 error {errors['l2']:.3e}, max error {errors['max']:.3e}")
         if len(errors["fields"]) > 1:
             lines.extend(
-                f"    {name}: relative L2 error {e['l2']:.3e}, max error {e['max']:.3e}"
+                f"    {name}: "
+                + ("" if e["l2"] is None else f"relative L2 error {e['l2']:.3e}, ")
+                + f"max error {e['max']:.3e}"
                 for name, e in errors["fields"].items()
             )
     if result.unknowns:

@@ -64,25 +64,31 @@ def origin(module: ModuleType, spec: str) -> dict:
     }
 
 
+def _source(spec: str) -> str | None:
+    """The file a module name or path would load, found without running it (None if none)."""
+    if spec.endswith(".py"):
+        return str(Path(spec).resolve()) if Path(spec).is_file() else None
+    try:
+        found = importlib.util.find_spec(spec)
+    except (ImportError, ValueError):
+        return None
+    return found.origin if found is not None and found.has_location else None
+
+
 def reload(run: dict, allow_changed: bool = False) -> ModuleType:
-    """The problem module a run recorded, refusing (unless `allow_changed`) one whose source
-    file has changed since the run started."""
-    spec = run.get("module") or run.get("file")
-    if spec is None:
+    """The problem module a run recorded: by its name where that imports here, else from its
+    recorded file; refused (unless `allow_changed`), before it runs, when the source it would
+    load is not the one whose SHA-256 the run recorded."""
+    name, file, sha = run.get("module"), run.get("file"), run.get("sha256")
+    if name is None and file is None:
         raise BadValue("the run's config names no problem module; pass problem= to load it")
-    if run.get("module") and run.get("file") and Path(run["file"]).is_file():
-        try:
-            importlib.import_module(run["module"])
-        except ImportError:  # not importable from here: its recorded file still is
-            spec = run["file"]
-    sha, file = run.get("sha256"), run.get("file")
-    if sha and not allow_changed:
-        now = digest(file) if file and Path(file).is_file() else None
-        if now != sha:
-            what = "is gone" if now is None else "has changed since the run started"
-            raise BadValue(
-                f"the run's problem source {file} {what} (SHA-256 {sha[:12]}... recorded); "
-                "going on would train or report another problem. Restore it, or pass "
-                "--allow-changed (allow_changed=True) to go on with it as it is"
-            )
-    return load(spec, needs=("problem",))
+    spec = name if name is not None and _source(name) is not None else file
+    source = _source(spec) if spec is not None else None
+    if sha and not allow_changed and (source is None or digest(source) != sha):
+        what = "is gone" if source is None else "has changed since the run started"
+        raise BadValue(
+            f"the run's problem source {source or file} {what} (SHA-256 {sha[:12]}... "
+            "recorded); going on would train or report another problem. Restore it, or pass "
+            "--allow-changed (allow_changed=True) to go on with it as it is"
+        )
+    return load(spec if spec is not None else name, needs=("problem",))

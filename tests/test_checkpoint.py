@@ -124,3 +124,11 @@ def test_ctrl_c_is_deferred_to_the_next_checkpoint(tmp_path):
     assert checkpoint.load(tmp_path / "last.pt")["step"] == 7
     assert checkpoint.load(tmp_path / "stage-1-lbfgs.pt")["step"] == 7
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_checkpoint_of_an_older_format_says_so(tmp_path):
+    old = {k: v for k, v in state().items() if k not in ("sampler", "recovery", "clock")}
+    old.update(format=2, batches={}, run={})
+    torch.save(old, tmp_path / "old.pt")
+    with pytest.raises(CheckpointError, match="format 2; this pinn reads format 3"):
+        checkpoint.load(tmp_path / "old.pt")

@@ -6,12 +6,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
 import torch
 from PIL import Image
+from processes import wait_for_second_stage
 
 import pinn
 from pinn import cli
@@ -114,12 +114,8 @@ def test_interrupted_by_sigkill_resumes_to_the_same_parameters(finished, tmp_pat
         "stages.1.steps=400",
     ]  # long enough to be killed during L-BFGS
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    last, deadline = out / "checkpoints" / "last.pt", time.monotonic() + 120
-    while proc.poll() is None and time.monotonic() < deadline:
-        state = pinn.checkpoint.load(last) if last.exists() else {}
-        if state.get("stage") == 1 and state["stage_step"] > 0:
-            break
-        time.sleep(0.02)
+    last = out / "checkpoints" / "last.pt"
+    wait_for_second_stage(proc, last)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert proc.returncode == -signal.SIGKILL, proc.stderr.read().decode()

@@ -179,3 +179,10 @@ def test_a_config_trains():
     p = pinn.Supervised(x, x**2)
     result = pinn.train(p, pinn.MLP(p, **r.pop("net")), **r)
     assert result.history[-1]["step"] == 5 and "loss_l1" in result.history[-1]
+
+
+def test_strategies_have_no_config_form_yet_and_say_so():
+    from pinn.config import recipe_to_config
+
+    with pytest.raises(pinn.errors.BadValue, match="sampling=.*resample_every=N"):
+        recipe_to_config({"stages": [pinn.Adam()], "sampling": pinn.Resample(every=5)})

@@ -5,6 +5,7 @@ import dataclasses
 import itertools
 import warnings
 
+import pytest
 import torch
 from analytic import poisson1d
 
@@ -124,3 +125,21 @@ def test_a_custom_network_trains_on_the_taylor_engine():
     assert result.info["engine"] == "taylor"
     assert result.history[-1]["loss"] < 0.25 * result.history[0]["loss"]
     assert pinn.engines.unsupported(torch.compile(net)) is None  # asked through the wrapper
+
+
+def test_an_mlp_subclass_that_overrides_forward_is_not_run_on_the_mlp_pass():
+    class Shifted(pinn.MLP):
+        def forward(self, x):
+            return super().forward(x) + x
+
+    net = Shifted(poisson1d(), hidden=[8])
+    assert pinn.engines.unsupported(net) == "Shifted overrides forward but not taylor"
+
+
+def test_an_mlp_inside_a_taylor_pass_must_take_the_coordinates_themselves():
+    mlp = pinn.MLP(poisson1d(), hidden=[8]).double()
+    x = torch.rand(4, 1, dtype=torch.float64)
+    jet = pinn.Jet.input(x, ((), (0,)))
+    assert mlp.taylor(jet).value.shape == (4, 1)
+    with pytest.raises(pinn.errors.BadValue, match="jet of the coordinates themselves"):
+        mlp.taylor(jet.map(torch.sin))

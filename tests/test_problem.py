@@ -164,3 +164,11 @@ def test_unknowns_read_by_no_residual_fail_by_name():
             conditions=[pinn.dirichlet(0.0, n=2)],
             unknowns={"k": 1.0, "c": 2.0},
         )
+
+
+def test_a_condition_named_pde_gets_its_own_point_set():
+    p = pinn.Problem(
+        LINE, pde=[lambda f: f.u_xx], conditions=[pinn.dirichlet(0.0, n=2, name="pde")], n_pde=8
+    )
+    assert [s.name for s in p.sets] == ["pde", "pde_2"]
+    assert len(p.sample()["pde"]) == 8

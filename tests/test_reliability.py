@@ -615,3 +615,15 @@ def test_bad_input_fails_early_naming_the_value_and_what_is_valid(make, error, w
     assert isinstance(e.value, pinn.errors.InputError)  # raised by a check, not deep in torch
     for word in words:
         assert word in str(e.value), str(e.value)
+
+
+class Offset(pinn.FixedWeights):
+    """Each term minus 100: losses below zero, as some weightings make them."""
+
+    def __call__(self, residuals, step):
+        return {k: v - 100.0 for k, v in super().__call__(residuals, step).items()}
+
+
+def test_negative_losses_are_not_taken_for_a_divergence():
+    r = train(poisson(), [pinn.Adam(steps=30, lr=1e-2)], weighting=Offset(), log_every=5)
+    assert r.history[-1]["loss"] < 0 and "nonfinite" not in r.info

@@ -586,11 +586,13 @@ def test_seed_fixes_any_networks_initialization_and_leaves_the_global_rng_alone(
 
 
 def test_the_default_history_draws_every_stage():
-    """log_every=None: about 100 records over the run, so a short L-BFGS stage after a long
-    Adam stage still gets a curve (one record per 100 steps gave Adam ten points and L-BFGS
-    one)."""
-    stages = [pinn.Adam(steps=300, lr=1e-2), pinn.LBFGS(steps=60)]
-    r = pinn.train(poisson(16), net(poisson(16)), stages=stages, dtype="float64")
-    assert r.info["log_every"] == 360 // 100
-    per_stage = [sum(h["stage"] == s.name for h in r.history) for s in stages]
-    assert per_stage[0] == 100 and per_stage[1] >= 10, per_stage
+    """log_every=None: about 100 records over the run (one every 10 to 100 steps), so a short
+    L-BFGS stage after a long Adam stage still gets a curve (one record per 100 steps gave
+    Adam ten points and L-BFGS one)."""
+    stages = [pinn.Adam(steps=1000, lr=1e-2), pinn.LBFGS(steps=200)]
+    assert pinn.training.trainer.log_interval(stages) == 12
+    assert pinn.training.trainer.log_interval(stages[:1]) == 10  # at least 10 steps apart
+    short = [pinn.Adam(steps=300, lr=1e-2), pinn.LBFGS(steps=60)]
+    r = pinn.train(poisson(16), net(poisson(16)), stages=short, dtype="float64")
+    per_stage = [sum(h["stage"] == s.name for h in r.history) for s in short]
+    assert r.info["log_every"] == 10 and per_stage[0] == 30 and per_stage[1] >= 3, per_stage

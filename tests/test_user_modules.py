@@ -7,10 +7,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 import torch
+from processes import wait_for_second_stage
 
 import pinn
 from pinn import cli
@@ -52,12 +52,7 @@ def test_a_file_runs_end_to_end_with_ctrl_c_resume_and_report(tmp_path, capsys):
     argv = [sys.executable, "-m", "pinn", "run", str(user), "--out", str(out), *longer]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    last, deadline = out / "checkpoints" / "last.pt", time.monotonic() + 120
-    while proc.poll() is None and time.monotonic() < deadline:
-        state = pinn.checkpoint.load(last) if last.exists() else {}
-        if state.get("stage") == 1 and state["stage_step"] > 0:
-            break
-        time.sleep(0.02)
+    wait_for_second_stage(proc, out / "checkpoints" / "last.pt")
     proc.send_signal(signal.SIGINT)  # Ctrl-C: a checkpoint at the next step, then exit 130
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130 and "pinn resume" in err.decode(), err.decode()

@@ -138,7 +138,7 @@ def check_net(problem, net: torch.nn.Module, device, dtype) -> None:
 def strategies(weighting, sampling, resample_every):
     """The weighting and sampling strategies of a run: the defaults for None, and
     `resample_every=N` as `Resample(every=N)`."""
-    from .sampling import Resample, Sampling
+    from .sampling import Resample
     from .weighting import FixedWeights, Weighting
 
     weighting = FixedWeights() if weighting is None else weighting
@@ -158,9 +158,4 @@ def strategies(weighting, sampling, resample_every):
             raise BadValue(
                 f"resample_every must be a positive integer or None, got {resample_every!r}"
             ) from None
-    if sampling is not None and not isinstance(sampling, Sampling):
-        raise BadType(
-            f"sampling must be a pinn sampling strategy such as pinn.Resample(every=1000), "
-            f"or None, got {sampling!r}"
-        )
-    return weighting, sampling
+    return weighting, sampling  # the sampler checks `sampling` itself

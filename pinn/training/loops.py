@@ -44,12 +44,13 @@ def closure(stage, index, optimizer, scheduler, loss_terms, run, done: int) -> N
     across chunks; a recovery from a non-finite step restarts it)."""
     batch, last = run.sampler.full(), {}
 
-    def evaluate():
+    def evaluate():  # many per step: the line search's trials
+        step = run.step + max(1, stage.iterations(optimizer) - before)  # the one in progress
         optimizer.zero_grad(set_to_none=True)
-        terms = loss_terms(batch, run.step)
+        terms = loss_terms(batch, step)
         total = sum(terms.values())
         total.backward()
-        run.guard.check(total, optimizer, run.step + max(1, stage.iterations(optimizer) - before))
+        run.guard.check(total, optimizer, step)
         last.update(terms)
         if not torch.isfinite(total):  # a sync, but the line search reads every loss anyway
             raise NonFiniteTrial
@@ -76,7 +77,7 @@ def closure(stage, index, optimizer, scheduler, loss_terms, run, done: int) -> N
         run.callback(stage, index, lr, loss)
         if not run.log(stage, index, lr, last, optimizer, scheduler):
             return
-        ended = taken < chunk and not failed  # stopped short: no descent direction
+        ended = taken < chunk and not failed  # stopped short: no descent, or out of evaluations
         if ended and (taken > 1 or stage.iterations(optimizer) > taken):  # from a built-up
             stage.restart(optimizer)  # memory (round-off in its pairs): start from the gradient
             info = run.result.info

@@ -73,8 +73,7 @@ class Guard:
         return self.seen
 
     def initial_loss(self) -> float:
-        """The run's first loss (since this process started it or resumed it; a sync, once),
-        or inf before any step."""
+        """The run's first loss (a sync, once; checkpointed), or inf before any step."""
         if torch.is_tensor(self.initial):
             self.initial = float(self.initial)
         return float("inf") if self.initial is None else self.initial
@@ -147,9 +146,11 @@ class Recovery:
             "candidate": self.candidate,
             "failures": self.failures,
             "checked": checked,
+            "initial": self.guard.initial_loss(),
         }
 
     def load_state_dict(self, state: dict) -> None:
         self.good, self.candidate = state["good"], state["candidate"]
         self.failures = state["failures"]
         self.guard.first = True if state["checked"] else None
+        self.guard.initial = state["initial"] if state["initial"] != float("inf") else None

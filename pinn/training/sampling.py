@@ -76,6 +76,8 @@ class Sampler:
                 f"sampling must be a pinn sampling strategy such as pinn.Resample(every=1000), "
                 f"or None, got {strategy!r}"
             )
+        if strategy is not None:
+            _positive(f"{type(strategy).__name__}: every", getattr(strategy, "every", None), True)
         self.problem, self.dtype, self.device = problem, dtype, device
         self.strategy = strategy
         self.rng = np.random.default_rng(seed)

@@ -20,7 +20,8 @@ from .sampling import Sampler
 from .stopping import Stopper
 
 # A logged loss this many times above the lowest loss of the run (its first loss, or the
-# lowest logged) is taken as a divergence, like a NaN: on the library's recipes the largest such ratio is far below it
+# lowest logged; when that is positive: a weighting may make losses negative) is taken as a
+# divergence, like a NaN: on the library's recipes the largest such ratio is far below it
 # (docs/training.md), while a diverging first-order stage passes it within a few steps.
 BLOWUP = 1e8
 
@@ -138,7 +139,7 @@ class Session:
         loss = sum(values.values())
         bad, why = self.guard.first_bad(), "non-finite loss or gradient"
         lowest = min(self.history.lowest, self.guard.initial_loss())
-        if not bad and np.isfinite(loss) and loss > BLOWUP * lowest:
+        if not bad and np.isfinite(loss) and lowest > 0 and loss > BLOWUP * lowest:
             bad, why = self.step, f"loss {loss:.3g}, over {BLOWUP:.0e} times the lowest seen"
         bad = bad or (0 if np.isfinite(loss) else self.step)
         self.recovery.confirm(bad)

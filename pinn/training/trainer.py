@@ -68,8 +68,8 @@ def train(
         seed: fixes the initialization (when `initialize`), the sampling and the ordering.
         device: "auto" (CUDA when present), "cpu", "cuda", ...; dtype: "float32" or "float64".
         log_every: steps between history records (each reads the loss back from the device);
-            None: `RECORDS` records over the run, at most one per step and at least one per 100
-            steps (`log_interval`), so that every stage's curve can be drawn.
+            None: about `RECORDS` records over the run, one every 10 to 100 steps
+            (`log_interval`), so that every stage's curve can be drawn.
             A record's loss is that of its step; with mini-batches, the mean over the steps
             since the previous record (set log_every to the batches per epoch for epochs).
         initialize: draw fresh weights from `seed` first (`reset`: any network whose modules
@@ -115,7 +115,8 @@ def train(
     engines.check(engine)  # resolved once the points are drawn (it depends on their number)
     # the run draws from torch's global generators (initialization, dropout) under its own
     # seed, and leaves the caller's generators as they were
-    cuda = [device.index or 0] if device.type == "cuda" else []
+    index = torch.cuda.current_device() if device.type == "cuda" and device.index is None else None
+    cuda = [device.index if index is None else index] if device.type == "cuda" else []
     with torch.random.fork_rng(devices=cuda):
         torch.manual_seed(seed)
         if initialize:
@@ -190,9 +191,10 @@ RECORDS = 100  # history records of a run when log_every is not given
 
 def log_interval(stages) -> int:
     """The default `log_every`: about `RECORDS` records over all the stages' steps, between
-    every step and every 100 steps. Each record costs one read-back and an error evaluation,
-    and under L-BFGS one more loss evaluation (a chunk of iterations starts with one)."""
-    return max(1, min(100, sum(s.steps for s in stages) // RECORDS))
+    every 10 steps and every 100. Each record costs one read-back and an error evaluation,
+    and under L-BFGS one more loss evaluation (a chunk of iterations starts with one), so
+    short runs keep 10 steps between records."""
+    return max(10, min(100, sum(s.steps for s in stages) // RECORDS))
 
 
 def reset(net: torch.nn.Module) -> None:
