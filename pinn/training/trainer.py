@@ -114,9 +114,9 @@ def train(
     device, dtype = resolve_device(device), resolve_dtype(dtype)
     engines.check(engine)  # resolved once the points are drawn (it depends on their number)
     # the run draws from torch's global generators (initialization, dropout) under its own
-    # seed, and leaves the caller's generators as they were
-    index = torch.cuda.current_device() if device.type == "cuda" and device.index is None else None
-    cuda = [device.index if index is None else index] if device.type == "cuda" else []
+    # seed, and leaves the caller's generators as they were: those of every CUDA device too,
+    # as a resume sets them all (checkpoint.set_rng_state)
+    cuda = list(range(torch.cuda.device_count())) if device.type == "cuda" else []
     with torch.random.fork_rng(devices=cuda):
         torch.manual_seed(seed)
         if initialize:
