@@ -16,8 +16,6 @@ import csv
 import importlib
 import inspect
 import json
-import platform
-import sys
 import time
 from pathlib import Path
 
@@ -30,6 +28,7 @@ from .nets import architecture, make_net
 from .problem import Unknowns
 from .progress import Progress, TensorBoard
 from .result import Result
+from .run_metrics import metrics, stage_speeds
 from .training import TrainingDiverged, train
 from .training.checks import resolve_device, resolve_dtype
 
@@ -108,76 +107,6 @@ def write_history(run_dir, history: list[dict]) -> None:
         w.writerows(history)
 
     checkpoint.atomic_write(Path(run_dir) / HISTORY, write)
-
-
-def peak_memory(device: torch.device) -> dict:
-    """Peak CUDA memory allocated by torch, or the process's peak resident set size on a CPU."""
-    if device.type == "cuda":
-        return {
-            "peak_memory_mb": torch.cuda.max_memory_allocated(device) / 2**20,
-            "peak_memory_of": "cuda allocated",
-        }
-    if sys.platform == "win32":
-        return {}
-    import resource
-
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
-    return {
-        "peak_memory_mb": rss / (2**20 if sys.platform == "darwin" else 2**10),
-        "peak_memory_of": "process resident set",
-    }
-
-
-def stage_speeds(history: list[dict]) -> list[dict]:
-    """Steps and steps/s of each stage, from the time of its last history record."""
-    last = {}
-    for record in history:
-        last[record["stage_index"]] = record
-    speeds, step, t = [], 0, 0.0
-    for _, record in sorted(last.items()):
-        steps, seconds = record["step"] - step, record["time"] - t
-        speeds.append(
-            {
-                "stage": record["stage"],
-                "steps": steps,
-                "steps_per_s": steps / seconds if seconds > 0 else None,
-            }
-        )
-        step, t = record["step"], record["time"]
-    return speeds
-
-
-def metrics(result, seed: int) -> dict:
-    """The summary of a finished run that metrics.json holds."""
-    from . import __version__
-
-    out = {}
-    if result.problem.exact is not None:
-        errors = result.errors()
-        out.update(error=errors["l2"], max_error=errors["max"], field_errors=errors["fields"])
-    out.update(
-        unknowns=result.unknowns,
-        train_time=result.info.get("train_time"),
-        stages=stage_speeds(result.history),
-        **peak_memory(result.device),
-        seed=seed,
-        threads=torch.get_num_threads(),
-        device=str(result.device),
-        dtype=str(result.dtype).removeprefix("torch."),
-        engine=result.info.get("engine"),
-        first_step_time=result.info.get("first_step_time"),
-        **(
-            {"compile_time": result.info.get("first_step_time")}
-            if result.info.get("engine") == "compiled"
-            else {}
-        ),
-        versions={
-            "python": platform.python_version(),
-            "torch": torch.__version__,
-            "pinn": __version__,
-        },
-    )
-    return out
 
 
 def write_results(result, run_dir, seed: int) -> dict:

@@ -12,8 +12,10 @@ from ..checkpoint import KEYS
 from ..errors import BadType, BadValue
 from ..problem import Problem
 from ..supervised import Supervised
+from .sampling import Resample
 from .stages import LBFGS, Adam, Stage
 from .stopping import EarlyStopping
+from .weighting import FixedWeights, Weighting
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -138,9 +140,6 @@ def check_net(problem, net: torch.nn.Module, device, dtype) -> None:
 def strategies(weighting, sampling, resample_every):
     """The weighting and sampling strategies of a run: the defaults for None, and
     `resample_every=N` as `Resample(every=N)`."""
-    from .sampling import Resample
-    from .weighting import FixedWeights, Weighting
-
     weighting = FixedWeights() if weighting is None else weighting
     if not isinstance(weighting, Weighting):
         raise BadType(
