@@ -4,8 +4,9 @@ Define a problem in a few lines, train it Adam -> L-BFGS, and measure its error 
 exact solution. Everything users import lives here.
 """
 
-from . import adjoint, assimilation, engines, errors
+from . import adjoint, assimilation, distributed, engines, errors
 from .conditions import Condition, data, dirichlet, initial, neumann, periodic, residual, robin
+from .distributed import Distributed
 from .domain import Box, Disk, Domain, Interval, Product, Rectangle, Time
 from .fields import Fields
 from .jets import Jet
@@ -47,6 +48,8 @@ __version__ = "0.1.0"
 __all__ = [
     "adjoint",
     "assimilation",
+    "distributed",
+    "Distributed",
     "engines",
     "errors",
     "Box",

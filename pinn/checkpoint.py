@@ -197,9 +197,14 @@ class Checkpoints:
         """Write `state` as last.pt (and as `stage_end`.pt); then honour a pending Ctrl-C."""
         if save(self.directory / LAST, state) and stage_end is not None:
             save(self.directory / f"{stage_end}.pt", state)
-        self.saved_at = state["step"]
+        self.passed(state["step"])
+
+    def passed(self, step: int) -> None:
+        """A checkpoint of `step` is written (by this process or another: a data-parallel
+        run's rank 0); then honour a pending Ctrl-C."""
+        self.saved_at = step
         if self.interrupted:
-            raise KeyboardInterrupt(f"at step {state['step']}")
+            raise KeyboardInterrupt(f"at step {step}")
 
     @contextlib.contextmanager
     def deferred_interrupt(self):

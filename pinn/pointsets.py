@@ -8,7 +8,7 @@ residual functions `(f, p, points) -> (N, k)` read the fields there. `Points` ar
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -26,6 +26,7 @@ class Points:
     normals: torch.Tensor | None = None
     target: torch.Tensor | None = None
     paired: bool = False  # periodic sets hold (lo face; hi face) rows, kept together
+    total: int | None = None  # a process's share of a batch: the batch's rows (pairs)
 
     def __len__(self) -> int:
         return len(self.x) // 2 if self.paired else len(self.x)
@@ -35,6 +36,13 @@ class Points:
         rows = torch.cat([idx, idx + len(self)]) if self.paired else idx
         pick = lambda t: None if t is None else t[rows]  # noqa: E731
         return Points(self.x[rows], pick(self.normals), pick(self.target), self.paired)
+
+    def share(self, rows: torch.Tensor | None, rank: int, world: int) -> Points:
+        """Process `rank`'s part of the rows `rows` (None: all rows), in order, of `world`
+        equal parts (sizes differ by at most one), knowing the batch's size."""
+        if rows is None:
+            rows = torch.arange(len(self), device=self.x.device)
+        return replace(self.take(rows.tensor_split(world)[rank]), total=len(rows))
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ plain `weight * mean(r**2)` that `Problem.losses` and `FixedWeights` share.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -24,21 +25,33 @@ class Residual:
     """One loss term's residual at its points.
 
     `r` holds one row per point; `pointwise=True` marks values that are already per-point
-    losses (a supervised cross-entropy) rather than residuals to be squared.
+    losses (a supervised cross-entropy) rather than residuals to be squared. In a
+    data-parallel run `r` holds one process's share of the rows, and `total` the rows of the
+    whole batch, so that means over the batch (`mean`) are summed over the processes.
     """
 
     r: torch.Tensor
     weight: float
     x: torch.Tensor
     pointwise: bool = False
+    total: int | None = None  # rows of the batch over all processes; None: these rows
 
     def losses(self) -> torch.Tensor:
         """The per-point losses: r**2 (or r itself when already pointwise)."""
         return self.r if self.pointwise else self.r.square()
 
+    def mean(self, values: torch.Tensor) -> torch.Tensor:
+        """The mean over the batch's points (and columns) of per-point `values` (rows as `r`):
+        in a data-parallel run this process's part of it, the sum of its rows over the whole
+        batch's count, so that the processes' parts add up to the mean. A weighting reduces
+        through it to stay right on any number of processes."""
+        if self.total is None:
+            return values.mean()
+        return values.sum() / (self.total * math.prod(values.shape[1:]))
+
     def mean_square(self) -> torch.Tensor:
         """mean(r**2) over points and columns: the unweighted loss of the term."""
-        return self.losses().mean()
+        return self.mean(self.losses())
 
 
 def mean_squares(residuals: dict[str, Residual]) -> dict[str, torch.Tensor]:
@@ -71,7 +84,9 @@ def terms(s, f: Fields, pts, p: Params) -> dict[str, Residual]:
     x = f.points.detach()
     x = x[: len(pts)] if pts.paired else x  # periodic sets: the rows of the low face
     return {
-        t.name: Residual(as_residual(t.residual(f, p, pts), len(pts), t.name), t.weight, x)
+        t.name: Residual(
+            as_residual(t.residual(f, p, pts), len(pts), t.name), t.weight, x, total=pts.total
+        )
         for t in s.terms
     }
 

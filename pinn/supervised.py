@@ -93,7 +93,7 @@ class Supervised:
         """{"data": the per-point losses loss(net(x), y)} on the batch."""
         pts = batch["data"]
         losses = self.criterion(net(pts.x), pts.target, reduction="none")
-        return {"data": Residual(losses, 1.0, pts.x, pointwise=True)}
+        return {"data": Residual(losses, 1.0, pts.x, pointwise=True, total=pts.total)}
 
     def losses(self, net, batch, unknowns=None, engine=None) -> dict[str, torch.Tensor]:
         """{"data": mean of loss(net(x), y)} on the batch."""

@@ -7,6 +7,9 @@ Every point set is cut into the same number of mini-batches per epoch, n = ceil(
 batch_size), so one epoch visits every point of every set exactly once and each loss term keeps
 its weight in every mini-batch; a set with fewer than n points is used whole in each of them.
 The permutations are drawn on the points' device, so batching adds no host sync.
+
+In a data-parallel run (`pinn.distributed`) every process draws the same global points and
+batches; each evaluates its share of every set's rows in every batch (`Points.share`).
 """
 
 from __future__ import annotations
@@ -67,9 +70,12 @@ class Sampler:
         batch_size: points per mini-batch of the largest set; None: full batch.
         strategy: a `Sampling` that replaces the points every `strategy.every` steps, starting
             a new epoch; None: keep the first draw.
+        shard: (rank, processes): the batches give this process its share of the rows.
     """
 
-    def __init__(self, problem, batch_size, strategy: Sampling | None, seed, dtype, device):
+    def __init__(
+        self, problem, batch_size, strategy: Sampling | None, seed, dtype, device, shard=(0, 1)
+    ):
         _count_or_none("batch_size", batch_size)
         if strategy is not None and not isinstance(strategy, Sampling):
             raise BadType(
@@ -79,7 +85,7 @@ class Sampler:
         if strategy is not None:
             _positive(f"{type(strategy).__name__}: every", getattr(strategy, "every", None), True)
         self.problem, self.dtype, self.device = problem, dtype, device
-        self.strategy = strategy
+        self.strategy, self.shard = strategy, shard
         self.rng = np.random.default_rng(seed)
         self.generator = torch.Generator(device=device).manual_seed(seed)
         self.points = self.draw()
@@ -119,12 +125,18 @@ class Sampler:
         self.iteration += 1
         self.steps += 1
         rows = self._queue.pop()
-        return {k: p if rows[k] is None else p.take(rows[k]) for k, p in self.points.items()}
+        return {k: self._part(p, rows[k]) for k, p in self.points.items()}
 
     def full(self) -> dict:
         """All the current points (for L-BFGS); ends any unfinished epoch."""
         self._queue = []
-        return self.points
+        return {k: self._part(p, None) for k, p in self.points.items()}
+
+    def _part(self, points: Points, rows) -> Points:
+        """The rows `rows` of a set (None: all), or this process's share of them."""
+        if self.shard[1] > 1:
+            return points.share(rows, *self.shard)
+        return points if rows is None else points.take(rows)
 
     def count_full(self, passes: int) -> None:
         """Count `passes` full-batch iterations, one epoch each."""

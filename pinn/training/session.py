@@ -34,7 +34,8 @@ class Session:
         self.result, self.sampler, self.weighting = result, sampler, weighting
         self.log_every, self.held_out = options["log_every"], options["held_out"]
         self.on_step, self.checkpoints = options["on_step"], options["checkpoints"]
-        self.history = History(result.history, options["verbose"])
+        self.group = options["group"]  # the processes of a data-parallel run (`pinn.distributed`)
+        self.history = History(result.history, options["verbose"] and self.group.rank == 0)
         self.recovery = Recovery(result, options["max_failures"])
         self.stopping = Stopper(options["early_stopping"], result.info)
         self.step, self.stage_step, self.start = 0, 0, time.perf_counter()
@@ -87,13 +88,23 @@ class Session:
 
     def save(self, index, optimizer=None, scheduler=None, stage_end=None) -> None:
         """Write a checkpoint when the writer says one is due, and always at a stage end
-        (`index` is then the next stage)."""
+        (`index` is then the next stage); in a data-parallel run, rank 0 writes."""
         if self.checkpoints is None or (stage_end is None and not self.checkpoints.due(self.step)):
             return
         if self.guard.first_bad():  # a bad step not yet recovered from: keep the last good one
             return
-        stage_step = 0 if stage_end else self.stage_step
-        self.checkpoints.save(self.state(index, optimizer, scheduler, stage_step), stage_end)
+        self._write((index, optimizer, scheduler, 0 if stage_end else self.stage_step), stage_end)
+
+    def finish(self, stages: int) -> None:
+        """The final checkpoint: early stopping's best state, the training time."""
+        if self.checkpoints is not None:
+            self._write((stages, None, None, 0), None)
+
+    def _write(self, position, stage_end) -> None:
+        if self.group.rank:  # rank 0 writes the same state; a pending Ctrl-C still ends here
+            self.checkpoints.passed(self.step)
+        else:
+            self.checkpoints.save(self.state(*position), stage_end)
 
     # -- after each step --------------------------------------------------------------------
     def track(self, terms) -> None:

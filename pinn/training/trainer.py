@@ -20,6 +20,8 @@ from collections.abc import Callable, Sequence
 import torch
 
 from .. import engines
+from ..distributed import group as processes
+from ..distributed import local_device
 from ..problem import Problem, Unknowns
 from ..resources import check_fits
 from ..result import Result
@@ -59,6 +61,7 @@ def train(
     on_stage_end: Callable[[int, Stage, Result], None] | None = None,
     checkpoints=None,
     resume: dict | None = None,
+    distributed="auto",
 ) -> Result:
     """Train `net` on `problem` with each stage in turn (default: Adam, then L-BFGS).
 
@@ -106,36 +109,45 @@ def train(
         checkpoints: a `pinn.checkpoint.Checkpoints` writer: a checkpoint (`Session.state`)
             whenever it says one is due, and at each stage end.
         resume: a checkpoint's state (`pinn.checkpoint.load`): continue from it exactly.
+        distributed: "auto" (the default): under `torchrun --nproc-per-node N`, train
+            data-parallel on the N processes (`pinn.distributed`: each evaluates its share of
+            every batch's points, every stage takes the same step on all, rank 0 writes the
+            checkpoints); "off": this process alone; `pinn.Distributed(timeout=...)`: "auto"
+            with another timeout for a process that hangs.
     """
     stages = check(problem, net, stages, l2, l1, log_every, seed, early_stopping, validation)
     log_every = log_interval(stages) if log_every is None else log_every
     check_options(n_eval, max_failures, on_step, on_stage_end, checkpoints, resume)
     weighting, sampling = strategies(weighting, sampling, resample_every)
-    device, dtype = resolve_device(device), resolve_dtype(dtype)
+    device, dtype = local_device(resolve_device(device)), resolve_dtype(dtype)
+    group = processes(distributed, device)
+    group.agree("seed, stages and points", (seed, repr(stages), _sizes(problem)))
     engines.check(engine)  # resolved once the points are drawn (it depends on their number)
     # the run draws from torch's global generators (initialization, dropout) under its own
     # seed, and leaves the caller's generators as they were: those of every CUDA device too,
     # as a resume sets them all (checkpoint.set_rng_state)
     cuda = list(range(torch.cuda.device_count())) if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=cuda):
+    with group.reporting(), torch.random.fork_rng(devices=cuda):
         torch.manual_seed(seed)
         if initialize:
             reset(net)
         net.to(device=device, dtype=dtype)
         check_net(problem, net, device, dtype)
         unknowns = Unknowns(problem.unknowns).to(device=device, dtype=dtype)
+        group.broadcast([*net.parameters(), *net.buffers(), *unknowns.parameters()])
         if isinstance(problem, Problem):  # before drawing the points, which may not fit either
             full = any(s.full_batch for s in stages) or not isinstance(batch_size, int)
             check_fits(problem, net, dtype, device, None if full else batch_size)
-        sampler = Sampler(problem, batch_size, sampling, seed, dtype, device)
+        sampler = Sampler(problem, batch_size, sampling, seed, dtype, device, group.shard)
         reads = any(idx for keys in getattr(problem, "derivatives", {}).values() for _, idx in keys)
-        engine = engines.resolve(engine, net, work=_work(stages, sampler), derivatives=reads)
+        work = _work(stages, sampler) // group.world  # this process's share
+        engine = engines.resolve(engine, net, work=work, derivatives=reads)
         result = Result(problem, net, unknowns, device=device, dtype=dtype, n_eval=n_eval)
         params, ws = [*net.parameters(), *unknowns.parameters()], weights(net)
 
         def loss_terms(batch, step):
             terms = weighting(problem.residuals(net, batch, unknowns, engine), step)
-            terms.update(penalties(ws, l1, l2))
+            terms.update(group.once(penalties(ws, l1, l2)))
             return terms
 
         run = Session(
@@ -150,6 +162,7 @@ def train(
                 "on_step": on_step,
                 "checkpoints": checkpoints,
                 "max_failures": max_failures,
+                "group": group,
             },
         )
         result.info.update(
@@ -157,6 +170,7 @@ def train(
             stages=[],
             engine=engines.name(engine),
             log_every=log_every,
+            processes=group.world,
         )
         first_stage, done = run.restore(resume) if resume is not None else (0, 0)
         for index in range(first_stage, len(stages)):
@@ -181,8 +195,7 @@ def train(
                 on_stage_end(index, stage, result)
         run.stopping.finish(result)
         result.info["train_time"] = time.perf_counter() - run.start
-        if checkpoints is not None:  # the final state: early stopping's best, the training time
-            checkpoints.save(run.state(len(stages), None, None, 0))
+        run.finish(len(stages))
         return result
 
 
@@ -214,3 +227,8 @@ def _work(stages, sampler: Sampler) -> int:
         s.steps * (points if s.full_batch else math.ceil(points / sampler.per_epoch))
         for s in stages
     )
+
+
+def _sizes(problem) -> dict:
+    """The points of each set (what every process of a data-parallel run must agree on)."""
+    return {s.name: s.size for s in getattr(problem, "sets", ())} or {"data": len(problem.x)}
