@@ -2,8 +2,9 @@
 
 A user error (unknown problem, bad option, missing run directory, corrupted checkpoint: any
 `pinn.errors.InputError`) exits with status 2 and one readable line that names what is wrong
-and what is valid; a run that diverges (`pinn.TrainingDiverged`) exits with status 1 and one
-line; anything else is a bug and shows its traceback.
+and what is valid; a run that diverges (`pinn.TrainingDiverged`) or that loses a process of a
+data-parallel run (`pinn.distributed.ProcessFailed`) exits with status 1 and one line;
+anything else is a bug and shows its traceback.
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
 import torch
 
+from .distributed import ProcessFailed, rank
 from .errors import InputError
 from .training import TrainingDiverged
 
@@ -106,7 +109,8 @@ def _threads(args, problem) -> None:
 
     if args.threads == "auto":
         points = sum(s.size for s in getattr(problem, "sets", ())) or len(problem.x)
-        torch.set_num_threads(threads_for(points))
+        here = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))  # torchrun's processes on this host
+        torch.set_num_threads(threads_for(points, here))
     else:
         torch.set_num_threads(args.threads)
 
@@ -137,6 +141,7 @@ def cmd_run(args) -> None:
         every=args.checkpoint_every,
         quiet=args.quiet,
         tensorboard=args.tensorboard,
+        distributed=_distributed(args),
     )
     _final_line(args.name, result, out)
 
@@ -157,11 +162,21 @@ def cmd_resume(args) -> None:
         quiet=args.quiet,
         tensorboard=args.tensorboard,
         allow_changed=args.allow_changed,
+        distributed=_distributed(args),
     )
     _final_line(Path(args.run_dir).name, result, args.run_dir)
 
 
+def _distributed(args):
+    """Under torchrun: data-parallel, with --timeout if given."""
+    from .distributed import Distributed
+
+    return "auto" if args.timeout is None else Distributed(timeout=args.timeout)
+
+
 def _final_line(name, result, out) -> None:
+    if rank():  # a data-parallel run's rank 0 speaks for it
+        return
     error = f"relative L2 error {result.error():.3e}  " if result.problem.exact is not None else ""
     fitted = "".join(f"{k} = {v:.6g}  " for k, v in result.unknowns.items())
     print(f"{name}: {error}{fitted}({result.info['train_time']:.1f} s) -> {out}")
@@ -256,6 +271,13 @@ def parser() -> argparse.ArgumentParser:
             "step, else the cores other processes leave idle; resume: the run's own count)",
         )
         command.add_argument(
+            "--timeout",
+            type=float,
+            metavar="SECONDS",
+            help="under torchrun: how long the processes wait for one another before a "
+            "process that hangs ends the run (default 300)",
+        )
+        command.add_argument(
             "--tensorboard",
             action="store_true",
             help="also log to RUN_DIR/tensorboard (needs pinn[tensorboard])",
@@ -313,7 +335,7 @@ def main(argv=None) -> int:
         message = " ".join(str(e).split())
         print(f"{command}: error: {message}", file=sys.stderr)
         return 2
-    except TrainingDiverged as e:
+    except (TrainingDiverged, ProcessFailed) as e:
         print(f"{command}: {' '.join(str(e).split())}", file=sys.stderr)
         return 1
     except KeyboardInterrupt as e:

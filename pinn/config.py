@@ -24,7 +24,14 @@ from .training.stages import Stage, TorchOptimizer, registry
 from .training.stopping import EarlyStopping
 
 SCHEDULE_TYPES = {cls.name: cls for cls in SCHEDULES}
-RUNTIME = ("verbose", "on_step", "on_stage_end", "checkpoints", "resume")  # train args, no settings
+RUNTIME = (
+    "verbose",
+    "on_step",
+    "on_stage_end",
+    "checkpoints",
+    "resume",
+    "distributed",
+)  # not settings
 ANY = "any"
 
 

@@ -61,6 +61,14 @@ def launched() -> bool:
     return int(os.environ.get("WORLD_SIZE", "1")) > 1 and "RANK" in os.environ
 
 
+def rank() -> int:
+    """This process's rank in a data-parallel run (0 when alone), known from torchrun's
+    environment before the process group starts."""
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank()
+    return int(os.environ["RANK"]) if launched() else 0
+
+
 def group(distributed, device: torch.device) -> Group:
     """The processes of this run: all of torchrun's under "auto" (starting the process group
     with gloo on the CPU, NCCL on CUDA), this one alone under "off" or without torchrun."""

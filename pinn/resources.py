@@ -67,13 +67,15 @@ def check_fits(problem, net, dtype, device, points: int | None = None) -> None:
 SMALL = 5_000  # points per step under which one thread is as fast as two (docs/cli.md)
 
 
-def threads_for(points: int) -> int:
+def threads_for(points: int, processes: int = 1) -> int:
     """Torch threads for a run evaluating `points` points per step: one for small problems,
     where a second thread gains nothing (measured: poisson1d 128 points, heat1d 2,500), else
     the cores that other processes leave idle (1-minute load average), at least one. On two
-    cores with one other busy process, two threads ran 3x slower than one (they spin)."""
+    cores with one other busy process, two threads ran 3x slower than one (they spin).
+    `processes`: those of a data-parallel run on this machine, each with its share of the
+    points and of the cores."""
     cores = os.cpu_count() or 1
-    if points < SMALL:
+    if points // processes < SMALL:
         return 1
     busy = round(os.getloadavg()[0]) if hasattr(os, "getloadavg") else 0
-    return max(1, min(cores, cores - busy))
+    return max(1, min(cores, cores - busy) // processes)

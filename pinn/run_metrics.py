@@ -61,6 +61,7 @@ def metrics(result, seed: int) -> dict:
         **peak_memory(result.device),
         seed=seed,
         threads=torch.get_num_threads(),
+        processes=result.info.get("processes", 1),
         device=str(result.device),
         dtype=str(result.dtype).removeprefix("torch."),
         engine=result.info.get("engine"),

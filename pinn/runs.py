@@ -23,6 +23,7 @@ import torch
 
 from . import checkpoint, sources
 from .config import RUNTIME, config_to_recipe, recipe_to_config
+from .distributed import ProcessFailed, rank
 from .errors import BadValue
 from .nets import architecture, make_net
 from .problem import Unknowns
@@ -165,6 +166,7 @@ def start(
     every: int = 1000,
     quiet: bool = False,
     tensorboard: bool = False,
+    distributed="auto",
 ) -> Result:
     """Train `problem` with `recipe` (`{"net": ..., "stages": [...], **train options}`) and
     write the run directory `run_dir`: config, checkpoints every `every` steps, history,
@@ -173,10 +175,11 @@ def start(
     `module` names the module whose `problem(**recipe["problem"])` rebuilds the problem (a
     dotted name or a .py file; so `pinn.load` and `pinn resume` need no `problem=`); the run
     records its source file's SHA-256 and refuses to resume or load from a changed one. `quiet`: no progress;
-    `tensorboard`: also log to TensorBoard in RUN_DIR/tensorboard.
+    `tensorboard`: also log to TensorBoard in RUN_DIR/tensorboard; `distributed`: as in
+    `pinn.train` (under torchrun, rank 0 writes the run directory).
     """
     run_dir = Path(run_dir)
-    if (run_dir / CONFIG).exists():
+    if rank() == 0 and (run_dir / CONFIG).exists():
         raise BadValue(
             f"{run_dir} already holds a run; choose another directory, or "
             f"continue it with `pinn resume {run_dir}`"
@@ -189,6 +192,7 @@ def start(
         None,
         quiet,
         tensorboard,
+        distributed,
     )
 
 
@@ -205,29 +209,35 @@ def resume(
     quiet: bool = False,
     tensorboard: bool = False,
     allow_changed: bool = False,
+    distributed="auto",
 ) -> Result:
     """Continue the run in `run_dir` from its last checkpoint, exactly as if never stopped
     (from the start if it was stopped before its first checkpoint). `allow_changed`: go on
-    even though the problem's source file changed since the run started."""
+    even though the problem's source file changed since the run started; `distributed`: as in
+    `pinn.train` (under torchrun every process reads the run directory: on a shared filesystem
+    across machines; another number of processes goes on with the same points)."""
     config = read_config(run_dir)
     last = last_checkpoint(run_dir)
     state = checkpoint.load(last) if last.exists() else None
     problem = build_problem(config, allow_changed) if problem is None else problem
-    return _train(problem, config, Path(run_dir), state, quiet, tensorboard)
+    return _train(problem, config, Path(run_dir), state, quiet, tensorboard, distributed)
 
 
-def _train(problem, config, run_dir, state, quiet, tensorboard) -> Result:
+def _train(problem, config, run_dir, state, quiet, tensorboard, distributed) -> Result:
     """Train from `config` (with its "run" section) into `run_dir`, from `state` if given;
-    everything is checked before config.json of a new run is written."""
+    everything is checked before config.json of a new run is written. In a data-parallel
+    run, rank 0 writes and reports; the other processes only train."""
     options = config_to_recipe(decode({k: v for k, v in config.items() if k != "run"}))
     net, stages = make_net(problem, **options.pop("net")), options.pop("stages")
     options.pop("problem", None)
     resolve_device(options.get("device", "auto")), resolve_dtype(options.get("dtype", "float32"))
     saver = checkpoint.Checkpoints(run_dir / CHECKPOINTS, config["run"]["every"])
+    writer = rank() == 0
+    quiet, tensorboard = quiet or not writer, tensorboard and writer
     hooks = ([] if quiet else [Progress(stages)]) + (
         [TensorBoard(run_dir / "tensorboard")] if tensorboard else []
     )
-    if state is None:
+    if state is None and writer:
         write_config(run_dir, config)
 
     def on_step(info):
@@ -249,15 +259,17 @@ def _train(problem, config, run_dir, state, quiet, tensorboard) -> Result:
                 resume=state,
                 on_step=on_step,
                 on_stage_end=on_stage_end,
+                distributed=distributed,
             )
-    except (KeyboardInterrupt, TrainingDiverged):
-        if last_checkpoint(run_dir).exists():
+    except (KeyboardInterrupt, TrainingDiverged, ProcessFailed):
+        if writer and last_checkpoint(run_dir).exists():
             write_history(run_dir, checkpoint.load(last_checkpoint(run_dir))["history"]["records"])
         raise
     finally:
         for h in hooks:
             h.close()
-    write_results(result, run_dir, config["seed"])
+    if writer:
+        write_results(result, run_dir, config["seed"])
     return result
 
 

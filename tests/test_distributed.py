@@ -1,14 +1,22 @@
 """Data-parallel training on torch.distributed (gloo, 2 CPU processes under torchrun): equal to
 one process, every process taking the same steps, faults ending the run clearly."""
 
+import contextlib
+import json
 import os
+import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 import torch
 from parallel_worker import run
+from processes import wait_for_second_stage, worker
+
+import pinn
 
 HERE = Path(__file__).parent
 
@@ -46,3 +54,59 @@ def test_two_processes_train_as_one(two_processes, name):
         torch.testing.assert_close(got["params"], alone["params"], rtol=1e-10, atol=1e-14)
     # and the processes hold the very same network: their steps were identical
     assert torch.equal(two_processes[0][name]["params"], two_processes[1][name]["params"])
+
+
+SMALL = [
+    *("--set", "problem.n_pde=32", "--set", "net.hidden=[8]", "--set", "stages.0.steps=40"),
+    *("--set", "stages.0.lr=0.01", "--set", "log_every=10", "--checkpoint-every", "10"),
+    "--quiet",
+]
+
+
+def launch(*args, stderr=subprocess.PIPE):
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    argv = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2"]
+    return subprocess.Popen(
+        [*argv, *args], env=env, stdout=subprocess.DEVNULL, stderr=stderr, text=True
+    )
+
+
+def test_a_killed_process_ends_the_run_clearly_and_resume_continues_it(tmp_path):
+    out, whole = tmp_path / "killed", tmp_path / "whole"
+    run = ["-m", "pinn", "run", "poisson1d", *SMALL, "--set", "stages.1.steps=300"]
+    proc = launch(*run, "--out", str(out))
+    last = out / "checkpoints" / "last.pt"
+    wait_for_second_stage(proc, last)
+    os.kill(worker(proc.pid, 1), signal.SIGKILL)
+    start = time.monotonic()
+    _, err = proc.communicate(timeout=60)
+    assert time.monotonic() - start < 60 and proc.returncode != 0
+    assert re.search(r"rank\s*:\s*1 |process 1 ", err), err[-2000:]
+    assert not (out / "metrics.json").exists() and pinn.checkpoint.load(last)["stage"] == 1
+    resumed = launch("-m", "pinn", "resume", str(out), "--quiet")
+    assert resumed.wait(timeout=300) == 0, resumed.stderr.read()[-2000:]
+    uninterrupted = launch(*run, "--out", str(whole))
+    assert uninterrupted.wait(timeout=300) == 0, uninterrupted.stderr.read()[-2000:]
+    assert json.loads((whole / "metrics.json").read_text())["processes"] == 2
+    a, b = (pinn.load(d).net.parameters() for d in (out, whole))
+    assert all(torch.equal(p, q) for p, q in zip(a, b, strict=True))
+
+
+def test_a_hung_process_ends_the_run_within_the_timeout_naming_it(tmp_path):
+    out = tmp_path / "hung"
+    run = ["-m", "pinn", "run", "poisson1d", *SMALL, "--set", "stages.1.steps=3000"]
+    proc = launch(*run, "--out", str(out), "--timeout", "5")
+    wait_for_second_stage(proc, out / "checkpoints" / "last.pt")
+    survivor, hung = worker(proc.pid, 0), worker(proc.pid, 1)
+    os.kill(hung, signal.SIGSTOP)
+    start = time.monotonic()
+    try:  # the survivor: the 5 s timeout, then at most GRACE for word from the others
+        while Path(f"/proc/{survivor}").exists() and time.monotonic() - start < 60:
+            time.sleep(0.1)
+        waited = time.monotonic() - start
+    finally:  # torchrun's own SIGTERM cannot end a stopped process
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(hung, signal.SIGKILL)
+    _, err = proc.communicate(timeout=60)
+    assert 5 < waited < 5 + pinn.distributed.GRACE + 10 and proc.returncode != 0
+    assert "pinn run: process 0 of 2: lost the other processes: process 1 died or hung" in err
