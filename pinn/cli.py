@@ -168,10 +168,13 @@ def cmd_resume(args) -> None:
 
 
 def _distributed(args):
-    """Under torchrun: data-parallel, with --timeout if given."""
-    from .distributed import Distributed
+    """Under torchrun: data-parallel, with --timeout if given (checked, and unused alone)."""
+    from .distributed import Distributed, launched
 
-    return "auto" if args.timeout is None else Distributed(timeout=args.timeout)
+    if args.timeout is None:
+        return "auto"
+    given = Distributed(timeout=args.timeout)
+    return given if launched() else "auto"
 
 
 def _final_line(name, result, out) -> None:

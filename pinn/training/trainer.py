@@ -170,9 +170,9 @@ def train(
             stages=[],
             engine=engines.name(engine),
             log_every=log_every,
-            processes=group.world,
         )
         first_stage, done = run.restore(resume) if resume is not None else (0, 0)
+        result.info["processes"] = group.world  # a resume may go on with another number
         for index in range(first_stage, len(stages)):
             if run.stopped:  # by early stopping or on_step (also in the run being resumed)
                 break
