@@ -53,7 +53,9 @@ def timed(procs: int, threads: int, points: int, steps: int, device: str) -> dic
         if procs > 1:
             launcher += ["-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={procs}"]
         args = [str(script), str(points), str(steps), device, str(out)]
-        subprocess.run([*launcher, *args], env=env, cwd=ROOT, check=True, capture_output=True)
+        done = subprocess.run([*launcher, *args], env=env, cwd=ROOT, capture_output=True, text=True)
+        if done.returncode:
+            raise RuntimeError(f"{launcher[1:]} {args} failed:\n{done.stderr[-3000:]}")
         return json.loads(out.read_text())
 
 

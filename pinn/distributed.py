@@ -32,8 +32,9 @@ TIMEOUT = 300.0  # seconds a collective waits for the other processes by default
 GRACE = 10.0  # seconds a survivor waits for word from the others before naming the silent
 
 
-class ProcessFailed(RuntimeError):
-    """Another process of a data-parallel run died or hung: this one cannot go on."""
+class ProcessFailed(Exception):
+    """Another process of a data-parallel run died or hung: this one cannot go on (not a
+    RuntimeError, which a stage's loop may take for a failed step)."""
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,8 @@ class Group:
 
     def __init__(self, rank: int = 0, world: int = 1, timeout: float = TIMEOUT):
         self.rank, self.world, self.timeout = rank, world, timeout
+        # processes on this machine (torchrun's LOCAL_WORLD_SIZE), which share its memory
+        self.here = int(os.environ.get("LOCAL_WORLD_SIZE", world)) if world > 1 else 1
 
     def reduce(self, terms: dict, loss: torch.Tensor, optimizer) -> tuple[dict, torch.Tensor]:
         """After `loss.backward()` on this process's rows: the gradients of `optimizer`'s

@@ -50,10 +50,14 @@ def points_memory(problem, dtype: torch.dtype) -> int:
     return sum(2 * s.size * problem.domain.dim * (8 + size) for s in problem.sets)
 
 
-def check_fits(problem, net, dtype, device, points: int | None = None) -> None:
+def check_fits(problem, net, dtype, device, points: int | None = None, shard=(1, 1)) -> None:
     """Raise a ValueError suggesting mini-batches if the points and one step (on `points` of
-    each set, or all) would not fit in memory."""
-    need = step_memory(problem, net, dtype, points) + points_memory(problem, dtype)
+    each set, or all) would not fit in memory. `shard`: (processes, of them on this machine)
+    of a data-parallel run, each holding all the points and evaluating its share of them;
+    on the CPU those of one machine share its memory."""
+    processes, here = shard
+    need = -(-step_memory(problem, net, dtype, points) // processes) + points_memory(problem, dtype)
+    need *= here if device.type == "cpu" else 1
     have = available_memory(device)
     if need > FRACTION * have:
         gib = 2**30

@@ -30,3 +30,20 @@ def test_too_many_points_fail_with_advice():
     with pytest.raises(ValueError, match=r"GiB available.*batch_size"):
         check_fits(p, pinn.MLP(p, hidden=[64] * 4), torch.float32, torch.device("cpu"))
     check_fits(problem(1000), pinn.MLP(p), torch.float32, torch.device("cpu"))  # fits
+
+
+def test_a_data_parallel_process_needs_its_share_of_the_step():
+    from pinn.resources import available_memory, points_memory
+
+    have, net = available_memory(torch.device("cpu")), None
+    p = problem(1000)
+    net = pinn.MLP(p, hidden=[64] * 4)
+    per_point = step_memory(p, net, torch.float32) / 1000
+    n = int(1.5 * have / per_point)  # one step on all the points would not fit ...
+    big = problem(n)
+    assert points_memory(big, torch.float32) < 0.1 * have
+    with pytest.raises(ValueError, match="GiB available"):
+        check_fits(big, net, torch.float32, torch.device("cpu"))
+    check_fits(big, net, torch.float32, torch.device("cpu"), shard=(4, 1))  # ... a quarter does
+    with pytest.raises(ValueError, match="GiB available"):  # unless 4 share this machine
+        check_fits(big, net, torch.float32, torch.device("cpu"), shard=(4, 4))

@@ -137,7 +137,8 @@ def train(
         group.broadcast([*net.parameters(), *net.buffers(), *unknowns.parameters()])
         if isinstance(problem, Problem):  # before drawing the points, which may not fit either
             full = any(s.full_batch for s in stages) or not isinstance(batch_size, int)
-            check_fits(problem, net, dtype, device, None if full else batch_size)
+            batch = None if full else batch_size
+            check_fits(problem, net, dtype, device, batch, (group.world, group.here))
         sampler = Sampler(problem, batch_size, sampling, seed, dtype, device, group.shard)
         reads = any(idx for keys in getattr(problem, "derivatives", {}).values() for _, idx in keys)
         work = _work(stages, sampler) // group.world  # this process's share
