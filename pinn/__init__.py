@@ -18,6 +18,7 @@ from .runs import load
 from .summary import summary
 from .supervised import Supervised
 from .training import (
+    BFGS,
     LBFGS,
     SGD,
     Adagrad,
@@ -83,6 +84,7 @@ __all__ = [
     "Adagrad",
     "RMSprop",
     "LBFGS",
+    "BFGS",
     "TorchOptimizer",
     "Schedule",
     "Constant",

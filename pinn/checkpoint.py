@@ -175,15 +175,16 @@ class Checkpoints:
 
     Inside `deferred_interrupt()`, Ctrl-C (SIGINT) writes a checkpoint at the next step and
     then raises KeyboardInterrupt, so an interrupted run resumes exactly; a second Ctrl-C
-    interrupts at once.
+    interrupts at once. `writer=False`: another process writes the run's checkpoints (a
+    data-parallel run's rank 0); this one counts them and honours Ctrl-C alike.
     """
 
-    def __init__(self, directory, every: int = 1000):
+    def __init__(self, directory, every: int = 1000, writer: bool = True):
         if isinstance(every, bool) or not isinstance(every, int) or every <= 0:
             raise BadValue(f"checkpoint interval must be a positive number of steps, got {every!r}")
         self.directory, self.every = Path(directory), every
-        for stale in self.directory.glob(".*.pt.*"):  # `atomic_write`'s, left by a killed run
-            stale.unlink()
+        for stale in self.directory.glob(".*.pt.*") if writer else ():  # `atomic_write`'s,
+            stale.unlink()  # left by a killed run (a data-parallel run's rank 0 cleans them)
         self.saved_at: int | None = None  # the step of the last checkpoint written
         self.interrupted = False
 

@@ -12,13 +12,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 from pathlib import Path
 
 import torch
 
-from .distributed import ProcessFailed, rank
+from .distributed import ProcessFailed, local_processes, rank
 from .errors import InputError
 from .training import TrainingDiverged
 
@@ -109,8 +108,7 @@ def _threads(args, problem) -> None:
 
     if args.threads == "auto":
         points = sum(s.size for s in getattr(problem, "sets", ())) or len(problem.x)
-        here = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))  # torchrun's processes on this host
-        torch.set_num_threads(threads_for(points, here))
+        torch.set_num_threads(threads_for(points, local_processes()))
     else:
         torch.set_num_threads(args.threads)
 

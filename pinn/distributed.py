@@ -51,8 +51,10 @@ class Distributed:
 
     def __post_init__(self):
         t = self.timeout
-        if isinstance(t, bool) or not isinstance(t, (int, float)) or not t > 0:
-            raise BadValue(f"Distributed: timeout must be a positive number of seconds, got {t!r}")
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0 < t < 1e8:
+            raise BadValue(
+                f"Distributed: timeout must be a positive number of seconds (under 1e8), got {t!r}"
+            )
 
 
 def launched() -> bool:
@@ -63,11 +65,13 @@ def launched() -> bool:
 
 
 def rank() -> int:
-    """This process's rank in a data-parallel run (0 when alone), known from torchrun's
-    environment before the process group starts."""
-    if dist.is_available() and dist.is_initialized():
-        return dist.get_rank()
-    return int(os.environ["RANK"]) if launched() else 0
+    """This process's rank in a data-parallel run (0 when alone)."""
+    return dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
+
+
+def local_processes() -> int:
+    """The processes torchrun started on this machine (LOCAL_WORLD_SIZE; 1 without it)."""
+    return int(os.environ.get("LOCAL_WORLD_SIZE", "1")) if launched() else 1
 
 
 def group(distributed, device: torch.device) -> Group:
@@ -84,6 +88,8 @@ def group(distributed, device: torch.device) -> Group:
         )
     if not dist.is_available():
         raise BadValue("distributed: this torch build has no torch.distributed")
+    if device.type == "cuda":  # NCCL's collectives use the current device: this process's
+        torch.cuda.set_device(device)
     if not dist.is_initialized():
         if not launched():
             raise BadValue(
@@ -112,26 +118,36 @@ class Group:
 
     def __init__(self, rank: int = 0, world: int = 1, timeout: float = TIMEOUT):
         self.rank, self.world, self.timeout = rank, world, timeout
-        # processes on this machine (torchrun's LOCAL_WORLD_SIZE), which share its memory
-        self.here = int(os.environ.get("LOCAL_WORLD_SIZE", world)) if world > 1 else 1
+        self.here = local_processes() if world > 1 else 1  # sharing this machine's memory
 
-    def reduce(self, terms: dict, loss: torch.Tensor, optimizer) -> tuple[dict, torch.Tensor]:
+    def reduce(self, terms: dict, loss: torch.Tensor, optimizer, flag: bool = False):
         """After `loss.backward()` on this process's rows: the gradients of `optimizer`'s
-        parameters and the loss terms summed over all processes, in one all-reduce; returns
-        the global terms (detached) and their sum."""
+        parameters, the loss terms and `flag` summed over all processes, in one all-reduce;
+        returns the global terms (detached), their sum, and whether any process raised
+        `flag` (a Ctrl-C, taken by all at the same step)."""
         if self.world == 1:
-            return terms, loss
+            return terms, loss, flag
         grads = [p.grad for g in optimizer.param_groups for p in g["params"] if p.grad is not None]
         names = list(terms)
         values = [terms[k].detach().reshape(1).to(grads[0].dtype) for k in names]
-        flat = torch.cat([*(g.reshape(-1) for g in grads), *values])
+        mark = torch.full((1,), float(flag), dtype=grads[0].dtype, device=grads[0].device)
+        flat = torch.cat([*(g.reshape(-1) for g in grads), *values, mark])
         self._collective(lambda: dist.all_reduce(flat))
         offset = 0
         for g in grads:
             g.copy_(flat[offset : offset + g.numel()].view_as(g))
             offset += g.numel()
-        terms = dict(zip(names, flat[offset:].unbind()))
-        return terms, sum(terms.values())
+        terms = dict(zip(names, flat[offset:-1].unbind()))
+        return terms, sum(terms.values()), bool(flat[-1] > 0)
+
+    def value(self, x: float) -> float:
+        """Rank 0's value of `x`, on every process: for a number that each process computes
+        on its own (a validation loss) and that decisions depend on."""
+        if self.world == 1:
+            return x
+        box = [x]
+        self._collective(lambda: dist.broadcast_object_list(box, 0))
+        return box[0]
 
     def once(self, terms: dict) -> dict:
         """Terms every process computes alike (penalties on the weights), counted once in the
@@ -151,20 +167,21 @@ class Group:
                 t.copy_(flat[offset : offset + t.numel()].view_as(t))
                 offset += t.numel()
 
-    def agree(self, what: str, value) -> None:
+    def agree(self, settings: dict) -> None:
         """A clear error when the processes were not started alike (another seed, problem or
-        recipe on one of them): `value` must be the same on all."""
+        recipe on one of them): every setting must be the same on all."""
         if self.world == 1:
             return
         values = [None] * self.world
-        self._collective(lambda: dist.all_gather_object(values, value))
-        odd = [r for r, v in enumerate(values) if v != values[0]]
-        if odd:
-            raise BadValue(
-                f"distributed: the processes differ in their {what}: rank 0 has {values[0]!r}, "
-                f"rank {odd[0]} has {values[odd[0]]!r}; every process must run the same "
-                "problem and recipe"
-            )
+        self._collective(lambda: dist.all_gather_object(values, settings))
+        for r, theirs in enumerate(values):
+            for key, mine in values[0].items():
+                if theirs.get(key) != mine:
+                    raise BadValue(
+                        f"distributed: the processes differ in their {key}: rank 0 has "
+                        f"{mine!r}, rank {r} has {theirs.get(key)!r}; every process must run "
+                        "the same problem and recipe"
+                    )
 
     @property
     def shard(self) -> tuple[int, int]:
@@ -215,9 +232,9 @@ class Group:
         except (AttributeError, RuntimeError):  # no store, or it went with its host
             pass
         who = (
-            "another process"
+            "another process died or hung"
             if silent is None
-            else "every other process saw it too"
+            else "none went silent: the connection itself failed"
             if not silent
             else ", ".join(
                 f"process {r}" + (f" failed ({said[r]})" if r in said else " died or hung")
@@ -226,5 +243,5 @@ class Group:
         )
         return ProcessFailed(
             f"process {self.rank} of {self.world}: lost the other processes: "
-            f"{who} ({' '.join(str(error).split())[:200]}); the last checkpoint is intact"
+            f"{who} ({' '.join(str(error).split())[:200]}); no checkpoint is left half-written"
         )

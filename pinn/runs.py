@@ -12,18 +12,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import importlib
 import inspect
 import json
+import logging
 import time
+import warnings
 from pathlib import Path
 
 import torch
 
 from . import checkpoint, sources
 from .config import RUNTIME, config_to_recipe, recipe_to_config
-from .distributed import ProcessFailed, rank
+from .distributed import ProcessFailed, local_device
+from .distributed import group as processes
 from .errors import BadValue
 from .nets import architecture, make_net
 from .problem import Unknowns
@@ -179,7 +183,10 @@ def start(
     `pinn.train` (under torchrun, rank 0 writes the run directory).
     """
     run_dir = Path(run_dir)
-    if rank() == 0 and (run_dir / CONFIG).exists():
+    if (
+        _processes(recipe.get("device", "auto"), distributed).rank == 0
+        and (run_dir / CONFIG).exists()
+    ):
         raise BadValue(
             f"{run_dir} already holds a run; choose another directory, or "
             f"continue it with `pinn resume {run_dir}`"
@@ -230,9 +237,9 @@ def _train(problem, config, run_dir, state, quiet, tensorboard, distributed) -> 
     options = config_to_recipe(decode({k: v for k, v in config.items() if k != "run"}))
     net, stages = make_net(problem, **options.pop("net")), options.pop("stages")
     options.pop("problem", None)
-    resolve_device(options.get("device", "auto")), resolve_dtype(options.get("dtype", "float32"))
-    saver = checkpoint.Checkpoints(run_dir / CHECKPOINTS, config["run"]["every"])
-    writer = rank() == 0
+    resolve_dtype(options.get("dtype", "float32"))
+    writer = _processes(options.get("device", "auto"), distributed).rank == 0
+    saver = checkpoint.Checkpoints(run_dir / CHECKPOINTS, config["run"]["every"], writer)
     quiet, tensorboard = quiet or not writer, tensorboard and writer
     hooks = ([] if quiet else [Progress(stages)]) + (
         [TensorBoard(run_dir / "tensorboard")] if tensorboard else []
@@ -249,7 +256,7 @@ def _train(problem, config, run_dir, state, quiet, tensorboard, distributed) -> 
             h.on_stage_end(*args)
 
     try:
-        with saver.deferred_interrupt():
+        with saver.deferred_interrupt(), _quiet(not writer):
             result = train(
                 problem,
                 net,
@@ -271,6 +278,30 @@ def _train(problem, config, run_dir, state, quiet, tensorboard, distributed) -> 
     if writer:
         write_results(result, run_dir, config["seed"])
     return result
+
+
+def _processes(device, distributed):
+    """The processes of a run (`pinn.distributed.group`): of a data-parallel run under
+    torchrun, or this one alone."""
+    return processes(distributed, local_device(resolve_device(device)))
+
+
+@contextlib.contextmanager
+def _quiet(quiet: bool):
+    """No warnings and no notices (pinn's log) inside, when `quiet`: a data-parallel run's
+    processes other than rank 0, whose output would repeat rank 0's."""
+    if not quiet:
+        yield
+        return
+    log = logging.getLogger("pinn")
+    level = log.level
+    log.setLevel(logging.WARNING)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        log.setLevel(level)
 
 
 def report(run_dir, result) -> str:

@@ -1,6 +1,7 @@
 """Training: the trainer and its parts: stages (optimizers), schedules, sampling, weighting,
 early stopping, recovery and the loops that run them (`pinn.train` is the function)."""
 
+from .bfgs import BFGS
 from .recovery import TrainingDiverged
 from .sampling import Resample, Sampler, Sampling
 from .schedules import (
@@ -28,6 +29,7 @@ __all__ = [
     "Adagrad",
     "RMSprop",
     "LBFGS",
+    "BFGS",
     "TorchOptimizer",
     "Schedule",
     "Constant",

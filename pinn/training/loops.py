@@ -24,7 +24,7 @@ def first_order(stage, index, optimizer, scheduler, loss_terms, run, done: int) 
         terms = loss_terms(batch, run.step)
         loss = sum(terms.values())
         loss.backward()
-        terms, loss = run.group.reduce(terms, loss, optimizer)  # over the processes, if several
+        terms, loss = run.reduce(terms, loss, optimizer)  # over the processes, if several
         run.guard.check(loss, optimizer, run.step + 1)
         lr = optimizer.param_groups[0]["lr"]
         optimizer.step()
@@ -51,9 +51,11 @@ def closure(stage, index, optimizer, scheduler, loss_terms, run, done: int) -> N
         terms = loss_terms(batch, step)
         total = sum(terms.values())
         total.backward()
-        terms, total = run.group.reduce(terms, total, optimizer)  # the same on every process
-        run.guard.check(total, optimizer, step)
+        terms, total = run.reduce(terms, total, optimizer)  # the same on every process
         last.update(terms)
+        if stage.rejects_nonfinite:  # its line search steps back from a NaN trial itself
+            return total
+        run.guard.check(total, optimizer, step)
         if not torch.isfinite(total):  # a sync, but the line search reads every loss anyway
             raise NonFiniteTrial
         return total

@@ -125,18 +125,31 @@ class Sampler:
         self.iteration += 1
         self.steps += 1
         rows = self._queue.pop()
-        return {k: self._part(p, rows[k]) for k, p in self.points.items()}
+        return {k: self._part(k, p, rows[k]) for k, p in self.points.items()}
 
     def full(self) -> dict:
         """All the current points (for L-BFGS); ends any unfinished epoch."""
         self._queue = []
-        return {k: self._part(p, None) for k, p in self.points.items()}
+        return {k: self._part(k, p, None) for k, p in self.points.items()}
 
-    def _part(self, points: Points, rows) -> Points:
+    @property
+    def points(self) -> dict:
+        """The current training points of every set, by name."""
+        return self._points
+
+    @points.setter
+    def points(self, value: dict) -> None:
+        self._points, self._whole = value, {}  # this process's shares of the whole sets
+
+    def _part(self, name: str, points: Points, rows) -> Points:
         """The rows `rows` of a set (None: all), or this process's share of them."""
-        if self.shard[1] > 1:
-            return points.share(rows, *self.shard)
-        return points if rows is None else points.take(rows)
+        if self.shard[1] == 1:
+            return points if rows is None else points.take(rows)
+        if rows is None:  # the same share at every step until the points change
+            if name not in self._whole:
+                self._whole[name] = points.share(None, *self.shard)
+            return self._whole[name]
+        return points.share(rows, *self.shard)
 
     def count_full(self, passes: int) -> None:
         """Count `passes` full-batch iterations, one epoch each."""

@@ -107,6 +107,16 @@ class Session:
             self.checkpoints.save(self.state(*position), stage_end)
 
     # -- after each step --------------------------------------------------------------------
+    def reduce(self, terms, loss, optimizer):
+        """After the backward pass: the loss terms and gradients summed over the processes of
+        a data-parallel run (as they are, alone); a Ctrl-C on any process is taken by all at
+        this step, so that rank 0 checkpoints the step every process stops at."""
+        asked = bool(getattr(self.checkpoints, "interrupted", False))
+        terms, loss, anyone = self.group.reduce(terms, loss, optimizer, asked)
+        if anyone and not asked:
+            self.checkpoints.interrupted = True
+        return terms, loss
+
     def track(self, terms) -> None:
         """With mini-batches, add the step's loss terms to the running sums of this record."""
         if self.sampler.per_epoch > 1:
@@ -172,7 +182,7 @@ class Session:
         if self.result.problem.exact is not None:
             record["error"] = self.result.error()
         if self.held_out is not None:
-            record["val_loss"] = self.held_out.loss(self.result)
+            record["val_loss"] = self.group.value(self.held_out.loss(self.result))
         record["time"] = time.perf_counter() - self.start
         self.history.append(record)
         monitored = record.get("val_loss", loss)

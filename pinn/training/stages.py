@@ -43,6 +43,9 @@ class Stage:
     full_batch: ClassVar[bool] = False  # True: all the points at every step
     loop: ClassVar = staticmethod(loops.first_order)
     config_skip: ClassVar[tuple] = ()  # fields a config file does not hold
+    # True: the optimizer rejects a NaN or Inf trial itself (its own line search), so the
+    # loop neither aborts the step nor counts it as a failure
+    rejects_nonfinite: ClassVar[bool] = False
 
     def __post_init__(self):
         _positive(f"{self.label}: steps", self.steps, integer=True)
@@ -66,6 +69,10 @@ class Stage:
 
     def check_config(self) -> None:
         """Raise a ValueError if the stage cannot be written to a config file."""
+
+    def check_params(self, params, device: torch.device) -> None:
+        """Before the run: raise a clear error (or warn) if the stage cannot serve these
+        parameters (a dense matrix too large for `device`, say)."""
 
     def snapshot(self, optimizer) -> dict | None:
         """A copy of the optimizer state, to come back to after a non-finite step."""
@@ -218,8 +225,42 @@ class RMSprop(Stage):
         return {"alpha": self.alpha, "eps": self.eps, "momentum": self.momentum}
 
 
+class ClosureStage:
+    """What the closure loop (`loops.closure`) asks of a stage whose optimizer runs several
+    iterations per `step(closure)` and counts them as `n_iter` in the state of its first
+    parameter (torch's L-BFGS, `pinn.BFGS`): it runs on all the points, and after a
+    non-finite step starts again from the gradient."""
+
+    full_batch = True
+    loop = staticmethod(loops.closure)
+    title: ClassVar[str]  # the method's name in messages
+
+    def snapshot(self, optimizer) -> None:
+        """Nothing: after a failure the stage starts again with an empty memory."""
+        return None
+
+    def recover(self, optimizer, scheduler, snapshot) -> str:
+        self.restart(optimizer)
+        return f"restarted {self.title} with an empty memory"
+
+    def iterations(self, optimizer) -> int:
+        """Iterations done so far."""
+        return optimizer.state[optimizer.param_groups[0]["params"][0]].get("n_iter", 0)
+
+    def limit(self, optimizer, iterations: int) -> None:
+        """Let the next `optimizer.step(closure)` run at most `iterations` iterations and
+        `MAX_EVALS` evaluations each on average: a line search may take all the evaluations
+        left, so this bounds it (a NaN trial ends the step before, in the loop)."""
+        optimizer.param_groups[0]["max_iter"] = iterations
+        optimizer.param_groups[0]["max_eval"] = MAX_EVALS * iterations
+
+    def restart(self, optimizer) -> None:
+        """Empty the memory: the next iteration starts from the gradient."""
+        optimizer.state.clear()
+
+
 @dataclass(frozen=True)
-class LBFGS(Stage):
+class LBFGS(ClosureStage, Stage):
     """L-BFGS with a strong-Wolfe line search; `steps` counts iterations and is honoured exactly.
 
     torch's own stopping tests (tolerance_grad, tolerance_change) are disabled so that the
@@ -241,8 +282,7 @@ class LBFGS(Stage):
     line_search: str | None = "strong_wolfe"
     optimizer = torch.optim.LBFGS
     name = "lbfgs"
-    full_batch = True
-    loop = staticmethod(loops.closure)
+    title = "L-BFGS"
 
     def __post_init__(self):
         super().__post_init__()
@@ -261,30 +301,6 @@ class LBFGS(Stage):
             "max_iter": 1,
             "max_eval": MAX_EVALS,
         }
-
-    def snapshot(self, optimizer) -> None:
-        """Nothing: after a failure L-BFGS starts again with an empty memory."""
-        return None
-
-    def recover(self, optimizer, scheduler, snapshot) -> str:
-        self.restart(optimizer)
-        return "restarted L-BFGS with an empty memory"
-
-    # -- the closure loop's protocol (`loops.closure`) --------------------------------------
-    def iterations(self, optimizer) -> int:
-        """Iterations done so far (torch counts them in the state of the first parameter)."""
-        return optimizer.state[optimizer.param_groups[0]["params"][0]].get("n_iter", 0)
-
-    def limit(self, optimizer, iterations: int) -> None:
-        """Let the next `optimizer.step(closure)` run at most `iterations` iterations and
-        `MAX_EVALS` evaluations each on average: torch's line search may take all the
-        evaluations left, so this bounds it (a NaN trial ends the step before, in the loop)."""
-        optimizer.param_groups[0]["max_iter"] = iterations
-        optimizer.param_groups[0]["max_eval"] = MAX_EVALS * iterations
-
-    def restart(self, optimizer) -> None:
-        """Empty the memory: the next iteration starts from the gradient."""
-        optimizer.state.clear()
 
 
 @dataclass(frozen=True, kw_only=True)

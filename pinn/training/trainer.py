@@ -13,6 +13,7 @@ log points, so the same loop keeps a GPU busy.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -121,7 +122,8 @@ def train(
     weighting, sampling = strategies(weighting, sampling, resample_every)
     device, dtype = local_device(resolve_device(device)), resolve_dtype(dtype)
     group = processes(distributed, device)
-    group.agree("seed, stages and points", (seed, repr(stages), _sizes(problem)))
+    given = (seed, stages, dtype, l1, l2, batch_size, log_every, engine, weighting, sampling)
+    group.agree({"points": _sizes(problem), **dict(zip(AGREED, map(_setting, given)))})
     engines.check(engine)  # resolved once the points are drawn (it depends on their number)
     # the run draws from torch's global generators (initialization, dropout) under its own
     # seed, and leaves the caller's generators as they were: those of every CUDA device too,
@@ -145,6 +147,8 @@ def train(
         engine = engines.resolve(engine, net, work=work, derivatives=reads)
         result = Result(problem, net, unknowns, device=device, dtype=dtype, n_eval=n_eval)
         params, ws = [*net.parameters(), *unknowns.parameters()], weights(net)
+        for stage in stages:  # a dense matrix too large, say: before any step
+            stage.check_params(params, device)
 
         def loss_terms(batch, step):
             terms = weighting(problem.residuals(net, batch, unknowns, engine), step)
@@ -166,14 +170,10 @@ def train(
                 "group": group,
             },
         )
-        result.info.update(
-            batches_per_epoch=sampler.per_epoch,
-            stages=[],
-            engine=engines.name(engine),
-            log_every=log_every,
-        )
+        result.info.update(batches_per_epoch=sampler.per_epoch, stages=[], log_every=log_every)
         first_stage, done = run.restore(resume) if resume is not None else (0, 0)
-        result.info["processes"] = group.world  # a resume may go on with another number
+        # this part of the run's (a resume may go on with another number of processes)
+        result.info.update(engine=engines.name(engine), processes=group.world)
         for index in range(first_stage, len(stages)):
             if run.stopped:  # by early stopping or on_step (also in the run being resumed)
                 break
@@ -199,6 +199,10 @@ def train(
         run.finish(len(stages))
         return result
 
+
+# what every process of a data-parallel run must be given alike (and its points)
+AGREED = ("seed", "stages", "dtype", "l1", "l2", "batch_size", "log_every", "engine")
+AGREED += ("weighting", "sampling")
 
 RECORDS = 100  # history records of a run when log_every is not given
 
@@ -228,6 +232,18 @@ def _work(stages, sampler: Sampler) -> int:
         s.steps * (points if s.full_batch else math.ceil(points / sampler.per_epoch))
         for s in stages
     )
+
+
+def _setting(value):
+    """A setting as the processes compare it: plain values and dataclasses (stages,
+    strategies) by value, anything else by its class or function name."""
+    if value is None or isinstance(value, (str, int, float, bool, torch.dtype)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_setting(v) for v in value]
+    if dataclasses.is_dataclass(value):
+        return repr(value)
+    return getattr(value, "__qualname__", type(value).__qualname__)
 
 
 def _sizes(problem) -> dict:
