@@ -140,6 +140,12 @@ class Group:
         terms = dict(zip(names, flat[offset:-1].unbind()))
         return terms, sum(terms.values()), bool(flat[-1] > 0)
 
+    def sum(self, values: torch.Tensor) -> torch.Tensor:
+        """`values` summed over the processes (in place; as they are, alone)."""
+        if self.world > 1:
+            self._collective(lambda: dist.all_reduce(values))
+        return values
+
     def value(self, x: float) -> float:
         """Rank 0's value of `x`, on every process: for a number that each process computes
         on its own (a validation loss) and that decisions depend on."""

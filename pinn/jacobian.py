@@ -50,7 +50,7 @@ class _SetResidual(torch.nn.Module):
 
 
 def blocks(problem, net, unknowns, batch, chunk: int | None = None) -> Iterator:
-    """(r, J) blocks of the scaled residual vector at `batch` and its Jacobian (rows: the
+    """(term, r, J) blocks of the scaled residual vector at `batch` and its Jacobian (rows: the
     block's residual values; columns: the parameters of `net`, then of `unknowns`, in their
     `parameters()` order), `chunk` points at a time (None: sized to about 64 MB a block)."""
     why = unsupported(net)
@@ -78,7 +78,7 @@ def blocks(problem, net, unknowns, batch, chunk: int | None = None) -> Iterator:
             for term, j, r in zip(s.terms, js, rs):
                 scale = math.sqrt(term.weight / (total * r.shape[1]))
                 flat = torch.cat([v.reshape(v.shape[0], v.shape[1], -1) for v in j.values()], 2)
-                yield scale * r.reshape(-1), scale * flat.reshape(-1, n)
+                yield term.name, scale * r.reshape(-1), scale * flat.reshape(-1, n)
 
 
 def _pair(t: torch.Tensor | None, n: int, rows: int):
@@ -91,4 +91,4 @@ def _pair(t: torch.Tensor | None, n: int, rows: int):
 def jacobian(problem, net, unknowns, batch) -> tuple[torch.Tensor, torch.Tensor]:
     """The whole scaled residual vector r and its Jacobian J (rows by parameters)."""
     parts = list(blocks(problem, net, unknowns, batch))
-    return torch.cat([r for r, _ in parts]), torch.cat([j for _, j in parts])
+    return torch.cat([r for _, r, _ in parts]), torch.cat([j for _, _, j in parts])

@@ -7,6 +7,7 @@ into a run into a readable error at the start.
 
 from __future__ import annotations
 
+import math
 import os
 
 import torch
@@ -83,3 +84,19 @@ def threads_for(points: int, processes: int = 1) -> int:
         return 1
     busy = round(os.getloadavg()[0]) if hasattr(os, "getloadavg") else 0
     return max(1, min(cores, cores - busy) // processes)
+
+
+def check_dense(stage: str, params: list, copies: int, device: torch.device) -> None:
+    """A clear error before training when `copies` dense n x n matrices of the parameters
+    (a second-order stage's) would not fit in half of `device`'s available memory."""
+    available = available_memory(device)
+    n = sum(p.numel() for p in params)
+    size = params[0].element_size()
+    need = copies * n * n * size
+    if need > 0.5 * available:
+        limit = int(math.sqrt(0.5 * available / (copies * size)))
+        raise BadValue(
+            f"{stage}: dense {n} x {n} matrices of the {n} parameters need about "
+            f"{need / 2**30:.1f} GiB, more than half of the {available / 2**30:.1f} GiB "
+            f"available on {device}; use a network of at most {limit} parameters, or pinn.LBFGS"
+        )

@@ -10,7 +10,8 @@ from analytic import poisson1d
 from test_reliability import Memory, params, without_time
 
 import pinn
-from pinn.training.bfgs import DenseBFGS, check_size, update
+from pinn.resources import check_dense
+from pinn.training.bfgs import DenseBFGS, update
 from pinn.training.linesearch import Trial, strong_wolfe
 
 F64 = torch.float64
@@ -128,13 +129,14 @@ def test_too_many_parameters_fail_before_training_and_float32_warns():
     big = [torch.zeros(10_000, 1_000)]
     with pytest.raises(
         pinn.errors.BadValue,
-        match=r"BFGS: a dense inverse Hessian of 10000000 parameters needs about .* use a network of at most \d+ parameters, or pinn.LBFGS",
+        match=r"BFGS: dense 10000000 x 10000000 matrices of the 10000000 parameters need about "
+        r".* use a network of at most \d+ parameters, or pinn.LBFGS",
     ):
-        check_size(big, torch.device("cpu"), 2**34)
+        check_dense("BFGS", big, 3, torch.device("cpu"))
     p = poisson1d()
     with pytest.raises(pinn.errors.BadValue, match="variant must be one of"):
         pinn.BFGS(variant="sr1")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         pinn.train(p, pinn.MLP(p, hidden=[4]), stages=[pinn.BFGS(steps=2)])
-    assert any("reaches its accuracy only in float64" in str(w.message) for w in caught)
+    assert any("reach their accuracy only in float64" in str(w.message) for w in caught)

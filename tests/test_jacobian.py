@@ -84,8 +84,8 @@ def test_blocks_in_chunks_equal_the_whole():
     r, J = jacobian(p, net, unknowns, batch)
     parts = list(blocks(p, net, unknowns, batch, chunk=3))
     assert len(parts) > len(p.sets)
-    torch.testing.assert_close(torch.cat([b for b, _ in parts]), r, rtol=1e-13, atol=1e-15)
-    torch.testing.assert_close(torch.cat([j for _, j in parts]), J, rtol=1e-13, atol=1e-15)
+    torch.testing.assert_close(torch.cat([b for _, b, _ in parts]), r, rtol=1e-13, atol=1e-15)
+    torch.testing.assert_close(torch.cat([j for _, _, j in parts]), J, rtol=1e-13, atol=1e-15)
 
 
 def test_an_output_transform_is_refused_clearly():

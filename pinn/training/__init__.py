@@ -2,6 +2,7 @@
 early stopping, recovery and the loops that run them (`pinn.train` is the function)."""
 
 from .bfgs import BFGS
+from .levenberg import LevenbergMarquardt
 from .recovery import TrainingDiverged
 from .sampling import Resample, Sampler, Sampling
 from .schedules import (
@@ -30,6 +31,7 @@ __all__ = [
     "RMSprop",
     "LBFGS",
     "BFGS",
+    "LevenbergMarquardt",
     "TorchOptimizer",
     "Schedule",
     "Constant",

@@ -25,15 +25,14 @@ is; a direction that does not descend restarts from the gradient.
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 
 import torch
 
 from ..errors import BadValue
-from ..resources import available_memory
+from ..resources import check_dense
 from .linesearch import Trial, strong_wolfe
-from .stages import MAX_EVALS, ClosureStage, Stage
+from .stages import MAX_EVALS, ClosureStage, Stage, warn_float32
 
 VARIANTS = ("bfgs", "ssbfgs", "ssbroyden")
 
@@ -158,30 +157,6 @@ class DenseBFGS(torch.optim.Optimizer):
         return torch.tensor(f)
 
 
-def check_size(params: list, device: torch.device, available: int) -> None:
-    """A clear error before training when a dense n x n matrix (three of them at an update)
-    would not fit in `available` bytes of `device` memory."""
-    n = sum(p.numel() for p in params)
-    size = params[0].element_size()
-    need = 3 * n * n * size
-    if need > 0.5 * available:
-        limit = int(math.sqrt(0.5 * available / (3 * size)))
-        raise BadValue(
-            f"BFGS: a dense inverse Hessian of {n} parameters needs about {need / 2**30:.1f} GiB, "
-            f"more than half of the {available / 2**30:.1f} GiB available on {device}; use a "
-            f"network of at most {limit} parameters, or pinn.LBFGS"
-        )
-
-
-def warn_float32(dtype: torch.dtype) -> None:
-    if dtype != torch.float64:
-        warnings.warn(
-            "BFGS: dense quasi-Newton reaches its accuracy only in float64 (dtype='float64'); "
-            f"in {str(dtype).removeprefix('torch.')} round-off stops it early",
-            stacklevel=3,
-        )
-
-
 @dataclass(frozen=True)
 class BFGS(ClosureStage, Stage):
     """Dense quasi-Newton (the module's formulas) with a strong-Wolfe line search that steps
@@ -211,7 +186,6 @@ class BFGS(ClosureStage, Stage):
     def options(self):
         return {"variant": self.variant, "max_iter": 1, "max_eval": MAX_EVALS}
 
-    def check_params(self, params, device: torch.device) -> None:
-        params = list(params)
-        check_size(params, device, available_memory(device))
-        warn_float32(params[0].dtype)
+    def check_params(self, params, device: torch.device, objective) -> None:
+        check_dense(self.title, params, 3, device)  # H and an update's temporaries
+        warn_float32(self.title, params[0].dtype)

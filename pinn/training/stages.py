@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -70,9 +71,10 @@ class Stage:
     def check_config(self) -> None:
         """Raise a ValueError if the stage cannot be written to a config file."""
 
-    def check_params(self, params, device: torch.device) -> None:
+    def check_params(self, params, device: torch.device, objective) -> None:
         """Before the run: raise a clear error (or warn) if the stage cannot serve these
-        parameters (a dense matrix too large for `device`, say)."""
+        parameters or this objective (`objective.Objective`: a dense matrix too large for
+        `device`, a weighting it cannot take, say)."""
 
     def snapshot(self, optimizer) -> dict | None:
         """A copy of the optimizer state, to come back to after a non-finite step."""
@@ -365,3 +367,14 @@ def registry() -> dict[str, type[Stage]]:
 
     visit(Stage)
     return found
+
+
+def warn_float32(stage: str, dtype: torch.dtype) -> None:
+    """Second-order stages reach their accuracy in float64 only: say so in float32."""
+    if dtype != torch.float64:
+        warnings.warn(
+            f"{stage}: second-order steps reach their accuracy only in float64 "
+            f"(dtype='float64'); in {str(dtype).removeprefix('torch.')} round-off stops them "
+            "early",
+            stacklevel=3,
+        )

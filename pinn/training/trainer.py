@@ -28,7 +28,7 @@ from ..resources import check_fits
 from ..result import Result
 from ..supervised import Supervised
 from .checks import check, check_net, check_options, resolve_device, resolve_dtype, strategies
-from .regularization import penalties, weights
+from .objective import Objective
 from .sampling import Sampler, Sampling
 from .session import Session
 from .stages import Stage
@@ -146,14 +146,10 @@ def train(
         work = _work(stages, sampler) // group.world  # this process's share
         engine = engines.resolve(engine, net, work=work, derivatives=reads)
         result = Result(problem, net, unknowns, device=device, dtype=dtype, n_eval=n_eval)
-        params, ws = [*net.parameters(), *unknowns.parameters()], weights(net)
+        params = [*net.parameters(), *unknowns.parameters()]
+        loss_terms = Objective(problem, net, unknowns, engine, weighting, l1, l2, group)
         for stage in stages:  # a dense matrix too large, say: before any step
-            stage.check_params(params, device)
-
-        def loss_terms(batch, step):
-            terms = weighting(problem.residuals(net, batch, unknowns, engine), step)
-            terms.update(group.once(penalties(ws, l1, l2)))
-            return terms
+            stage.check_params(params, device, loss_terms)
 
         run = Session(
             result,
