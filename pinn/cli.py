@@ -10,6 +10,7 @@ anything else is a bug and shows its traceback.
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import logging
 import sys
@@ -82,7 +83,7 @@ def run_config(module, args) -> dict:
     from .config import apply_overrides, recipe_to_config
     from .runs import resolve
 
-    config = resolve(recipe_to_config(module.recipe()), module.problem)
+    config = resolve(recipe_to_config(_recipe(module, args.recipe)), module.problem)
     for key, value in (_read_json(args.config) if args.config else {}).items():
         both = isinstance(value, dict) and isinstance(config.get(key), dict)
         config[key] = {**config[key], **value} if both else value
@@ -92,6 +93,18 @@ def run_config(module, args) -> dict:
         if getattr(args, k) is not None
     ]
     return apply_overrides(config, [*args.set, *flags])
+
+
+def _recipe(module, name: str | None) -> dict:
+    """The module's recipe `name` (None: its default, `recipe()`)."""
+    if name is None:
+        return module.recipe()
+    if "name" not in inspect.signature(module.recipe).parameters:
+        raise UserError(
+            f"--recipe {name}: {module.__name__}.recipe() offers no named recipes "
+            "(recipe(name='default') would)"
+        )
+    return module.recipe(name)
 
 
 def cmd_list(args) -> None:
@@ -240,6 +253,12 @@ def parser() -> argparse.ArgumentParser:
         "--config",
         metavar="FILE",
         help="a JSON config (e.g. a run's config.json) applied over the recipe",
+    )
+    run.add_argument(
+        "--recipe",
+        metavar="NAME",
+        help="one of the problem's named recipes, e.g. precise (float64, second-order "
+        "stages); default: its default recipe",
     )
     run.add_argument("--device", help="auto (default: CUDA when present), cpu, cuda, cuda:N")
     run.add_argument("--dtype", choices=["float32", "float64"], help="default: the recipe's")

@@ -1,4 +1,5 @@
-"""The problem library: one module per problem, each with `problem(**overrides)` and `recipe()`."""
+"""The problem library: one module per problem, each with `problem(**overrides)` and
+`recipe(name="default")` (some offer "precise": float64, second-order stages)."""
 
 import importlib
 import pkgutil
@@ -16,3 +17,9 @@ def get(name: str):
     if name not in names():
         raise BadValue(f"unknown problem {name!r}; valid: {', '.join(names())}")
     return importlib.import_module(f"{__name__}.{name}")
+
+
+def check_recipe(name: str, valid: tuple[str, ...] = ("default",)) -> None:
+    """A clear error for a recipe name the problem does not offer."""
+    if name not in valid:
+        raise BadValue(f"unknown recipe {name!r}; this problem has {', '.join(valid)}")

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 import pinn
+from problems import check_recipe
 
 from . import heat1d
 
@@ -44,6 +45,7 @@ def problem(
     )
 
 
-def recipe() -> dict:
+def recipe(name: str = "default") -> dict:
     """Recovers alpha within 1% (docs/problems.md)."""
+    check_recipe(name)
     return heat1d.recipe()

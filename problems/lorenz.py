@@ -15,6 +15,7 @@ import torch
 from scipy.integrate import solve_ivp
 
 import pinn
+from problems import check_recipe
 
 SIGMA, RHO, BETA = 10.0, 28.0, 8.0 / 3.0
 X0 = (-8.0, 7.0, 27.0)
@@ -81,8 +82,9 @@ def start_at_x0(x, u):
     return torch.as_tensor(X0).to(x) + SCALE * x * u
 
 
-def recipe() -> dict:
+def recipe(name: str = "default") -> dict:
     """Reaches a relative L2 error below 1e-2 (docs/problems.md)."""
+    check_recipe(name)
     return {
         "net": {"hidden": [64] * 4, "activation": "tanh", "output_transform": start_at_x0},
         "stages": [pinn.Adam(steps=2000, lr=1e-3), pinn.LBFGS(steps=1000)],

@@ -5,6 +5,7 @@ import math
 import torch
 
 import pinn
+from problems import check_recipe
 
 
 def exact(x):
@@ -26,8 +27,9 @@ def problem(n_pde: int = 128) -> pinn.Problem:
     )
 
 
-def recipe() -> dict:
+def recipe(name: str = "default") -> dict:
     """Reaches a relative L2 error below 1e-4 (docs/problems.md)."""
+    check_recipe(name)
     return {
         "net": {"hidden": [32] * 3, "activation": "tanh"},
         "stages": [pinn.Adam(steps=1000, lr=1e-3), pinn.LBFGS(steps=500)],

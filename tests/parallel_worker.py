@@ -15,7 +15,8 @@ import analytic  # noqa: E402
 
 def cases():
     """name -> (problem, train options): float64 runs that cover Adam with penalties,
-    mini-batches with resampling and a periodic set, L-BFGS, and an inverse problem."""
+    mini-batches with resampling and a periodic set, L-BFGS, an inverse problem, BFGS and
+    Levenberg-Marquardt."""
     lbfgs = pinn.LBFGS(steps=15)
     return {
         "poisson": (
@@ -31,6 +32,14 @@ def cases():
             },
         ),
         "inverse": (analytic.inverse(n_pde=23), {"stages": [pinn.Adam(steps=20, lr=1e-2), lbfgs]}),
+        "bfgs": (
+            analytic.heat_neumann(n_pde=37),
+            {"stages": [pinn.Adam(steps=20, lr=1e-2), pinn.BFGS(steps=15)], "l2": 1e-5},
+        ),
+        "lm": (
+            analytic.inverse(n_pde=23),
+            {"stages": [pinn.Adam(steps=20, lr=1e-2), pinn.LevenbergMarquardt(steps=10)]},
+        ),
     }
 
 

@@ -6,7 +6,7 @@ import warnings
 
 import pytest
 import torch
-from analytic import poisson1d
+from analytic import inverse, poisson1d
 from test_reliability import Memory, params, without_time
 
 import pinn
@@ -140,3 +140,11 @@ def test_too_many_parameters_fail_before_training_and_float32_warns():
         warnings.simplefilter("always")
         pinn.train(p, pinn.MLP(p, hidden=[4]), stages=[pinn.BFGS(steps=2)])
     assert any("reach their accuracy only in float64" in str(w.message) for w in caught)
+
+
+def test_bfgs_fits_the_unknowns_of_an_inverse_problem():
+    p = inverse()
+    stages = [pinn.Adam(steps=100, lr=1e-2), pinn.BFGS(steps=60)]
+    result = pinn.train(p, pinn.MLP(p, hidden=[8, 8]), stages=stages, dtype="float64")
+    assert result.unknowns["k"] == pytest.approx(2.0, abs=1e-2)
+    assert result.history[-1]["loss"] < 1e-6

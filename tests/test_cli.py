@@ -281,3 +281,24 @@ def test_small_problems_get_one_thread():
 
     assert threads_for(points - 1) == 1
     assert 1 <= threads_for(100 * points) <= (os.cpu_count() or 1)
+
+
+def test_a_named_recipe_is_chosen_by_name_and_an_unknown_one_refused(tmp_path, capsys):
+    status, _, err = run_cli(capsys, "run", "poisson1d", "--recipe", "precise")
+    assert status == 2 and "unknown recipe 'precise'; this problem has default" in err
+    plain = tmp_path / "plain.py"
+    plain.write_text(
+        "import pinn\n"
+        "def problem():\n"
+        "    return pinn.Problem(pinn.Interval('x', 0, 1), pde=lambda f: f.u_x)\n"
+        "def recipe():\n"
+        "    return {'net': {'hidden': [4]}, 'stages': [pinn.Adam(steps=2)]}\n"
+    )
+    status, _, err = run_cli(capsys, "run", str(plain), "--recipe", "precise")
+    assert status == 2 and "recipe() offers no named recipes" in err
+    out = tmp_path / "run"
+    tiny = ["--set", "stages.0.steps=2", "--set", "stages.1.steps=2", "--quiet"]
+    assert cli.main(["run", "oscillator", "--recipe", "precise", *tiny, "--out", str(out)]) == 0
+    config = json.loads((out / "config.json").read_text())
+    assert config["dtype"] == "float64" and config["stages"][1]["type"] == "bfgs"
+    assert config["problem"]["n_pde"] == 400  # the recipe's own points

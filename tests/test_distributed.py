@@ -22,6 +22,7 @@ import pinn
 from pinn import cli
 
 HERE = Path(__file__).parent
+CASES = ["poisson", "advection", "inverse", "bfgs", "lm"]
 
 
 def torchrun(*args, nproc=2, timeout=300, **kw):
@@ -40,12 +41,12 @@ def torchrun(*args, nproc=2, timeout=300, **kw):
 @pytest.fixture(scope="module")
 def two_processes(tmp_path_factory):
     out = tmp_path_factory.mktemp("parallel")
-    done = torchrun(str(HERE / "parallel_worker.py"), str(out), "poisson", "advection", "inverse")
+    done = torchrun(str(HERE / "parallel_worker.py"), str(out), *CASES)
     assert done.returncode == 0, done.stderr[-3000:]
     return [torch.load(out / f"rank{r}.pt", weights_only=False) for r in range(2)]
 
 
-@pytest.mark.parametrize("name", ["poisson", "advection", "inverse"])
+@pytest.mark.parametrize("name", CASES)
 def test_two_processes_train_as_one(two_processes, name):
     torch.set_num_threads(1)
     alone = run(name, "off")
@@ -53,8 +54,11 @@ def test_two_processes_train_as_one(two_processes, name):
         got = rank[name]
         assert got["info"]["processes"] == 2
         assert len(got["losses"]) == len(alone["losses"]) > 5
-        torch.testing.assert_close(got["losses"], alone["losses"], rtol=1e-10, atol=0)
-        torch.testing.assert_close(got["params"], alone["params"], rtol=1e-10, atol=1e-14)
+        # Levenberg-Marquardt solves the damped normal equations, whose conditioning
+        # amplifies the other summation order of JᵀJ (two partial sums) to ~4e-10
+        rtol = 1e-8 if name == "lm" else 1e-10
+        torch.testing.assert_close(got["losses"], alone["losses"], rtol=rtol, atol=0)
+        torch.testing.assert_close(got["params"], alone["params"], rtol=rtol, atol=1e-14)
     # and the processes hold the very same network: their steps were identical
     assert torch.equal(two_processes[0][name]["params"], two_processes[1][name]["params"])
 

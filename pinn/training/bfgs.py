@@ -72,10 +72,21 @@ def update(H: torch.Tensor, s: torch.Tensor, y: torch.Tensor, b: float, variant:
     return True
 
 
+def assign(params, x: torch.Tensor) -> None:
+    """Copy the flat vector `x` into the parameters (in their order), in place: unlike
+    `torch.nn.utils.vector_to_parameters`, which makes them views of `x`."""
+    offset = 0
+    with torch.no_grad():
+        for p in params:
+            p.copy_(x[offset : offset + p.numel()].view_as(p))
+            offset += p.numel()
+
+
 class DenseBFGS(torch.optim.Optimizer):
     """The optimizer of `pinn.BFGS`: each `step(closure)` runs up to `max_iter` iterations and
-    `max_eval` evaluations; its state (H, the last gradient and loss, the iteration count)
-    lives with the first parameter, so `state_dict()` holds all of it."""
+    `max_eval` evaluations; its state (H and the iteration count) lives with the first
+    parameter, so `state_dict()` holds all of it. Each call starts with an evaluation at the
+    parameters, so a resumed run takes the same steps."""
 
     def __init__(self, params, lr=1.0, variant="ssbroyden", max_iter=1, max_eval=25):
         super().__init__(
@@ -91,11 +102,7 @@ class DenseBFGS(torch.optim.Optimizer):
         return torch.cat(parts)
 
     def _set(self, x: torch.Tensor) -> None:
-        offset = 0
-        with torch.no_grad():
-            for p in self._params:
-                p.copy_(x[offset : offset + p.numel()].view_as(p))
-                offset += p.numel()
+        assign(self._params, x)
 
     @torch.no_grad()
     def step(self, closure):

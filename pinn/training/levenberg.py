@@ -29,6 +29,7 @@ import torch
 from ..errors import BadValue
 from ..jacobian import blocks, unsupported
 from ..resources import check_dense
+from .bfgs import assign
 from .schedules import _positive
 from .stages import ClosureStage, Stage, warn_float32
 from .weighting import FixedWeights
@@ -121,7 +122,7 @@ def _iterate(stage, objective, batch, params, state, lr, step):
     for _ in range(TRIES):
         h = solve(A, b, r_and_J, mu, stage.solve)
         if h is not None and bool(h.isfinite().all()):
-            _set(params, x + lr * h)
+            assign(params, x + lr * h)
             trial = objective.total(batch, step)
             new = float(sum(trial.values()))
             # the linear model's decrease for the step lr h, as h^T JᵀJ h = -h·b - mu h·h
@@ -132,17 +133,9 @@ def _iterate(stage, objective, batch, params, state, lr, step):
                 state["nu"] = 2.0
                 return trial
         mu, nu = mu * nu, 2 * nu
-    _set(params, x)
+    assign(params, x)
     state["mu"], state["nu"] = mu, nu
     return None
-
-
-def _set(params, x: torch.Tensor) -> None:
-    offset = 0
-    with torch.no_grad():
-        for p in params:
-            p.copy_(x[offset : offset + p.numel()].view_as(p))
-            offset += p.numel()
 
 
 @dataclass(frozen=True)

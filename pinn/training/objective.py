@@ -38,11 +38,12 @@ class Objective:
         x = params[0]
         A = torch.zeros(n, n, dtype=x.dtype, device=x.device)
         b = torch.zeros(n, dtype=x.dtype, device=x.device)
-        sums = {}
+        # every term, even one without rows on this process (a shard can be empty)
+        sums = {t.name: b.new_zeros(()) for s in self.problem.sets for t in s.terms}
         for name, r, J in blocks(self.problem, self.net, self.unknowns, batch, chunk):
             A.addmm_(J.T, J)
             b.addmv_(J.T, r)
-            sums[name] = sums.get(name, 0.0) + r @ r
+            sums[name] = sums[name] + r @ r
         names = list(sums)
         flat = self.group.sum(torch.cat([A.reshape(-1), b, torch.stack([sums[k] for k in names])]))
         A, b = flat[: n * n].view(n, n), flat[n * n : n * n + n]
