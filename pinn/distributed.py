@@ -27,6 +27,7 @@ import torch
 import torch.distributed as dist
 
 from .errors import BadType, BadValue
+from .flat import assign
 
 TIMEOUT = 300.0  # seconds a collective waits for the other processes by default
 GRACE = 10.0  # seconds a survivor waits for word from the others before naming the silent
@@ -133,10 +134,7 @@ class Group:
         mark = torch.full((1,), float(flag), dtype=grads[0].dtype, device=grads[0].device)
         flat = torch.cat([*(g.reshape(-1) for g in grads), *values, mark])
         self._collective(lambda: dist.all_reduce(flat))
-        offset = 0
-        for g in grads:
-            g.copy_(flat[offset : offset + g.numel()].view_as(g))
-            offset += g.numel()
+        offset = assign(grads, flat)
         terms = dict(zip(names, flat[offset:-1].unbind()))
         return terms, sum(terms.values()), bool(flat[-1] > 0)
 
@@ -167,11 +165,7 @@ class Group:
             return
         flat = torch.cat([t.detach().reshape(-1) for t in tensors])
         self._collective(lambda: dist.broadcast(flat, 0))
-        offset = 0
-        with torch.no_grad():
-            for t in tensors:
-                t.copy_(flat[offset : offset + t.numel()].view_as(t))
-                offset += t.numel()
+        assign(tensors, flat)
 
     def agree(self, settings: dict) -> None:
         """A clear error when the processes were not started alike (another seed, problem or

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import torch
 
 from ..errors import BadValue
+from ..flat import assign
 from ..resources import check_dense
 from .linesearch import Trial, strong_wolfe
 from .stages import MAX_EVALS, ClosureStage, Stage, warn_float32
@@ -70,16 +71,6 @@ def update(H: torch.Tensor, s: torch.Tensor, y: torch.Tensor, b: float, variant:
     H.addr_(Hy, Hy, alpha=-1.0 / yHy).addr_(v, v, alpha=phi * yHy).div_(tau)
     H.addr_(s, s, alpha=1.0 / ys)
     return True
-
-
-def assign(params, x: torch.Tensor) -> None:
-    """Copy the flat vector `x` into the parameters (in their order), in place: unlike
-    `torch.nn.utils.vector_to_parameters`, which makes them views of `x`."""
-    offset = 0
-    with torch.no_grad():
-        for p in params:
-            p.copy_(x[offset : offset + p.numel()].view_as(p))
-            offset += p.numel()
 
 
 class DenseBFGS(torch.optim.Optimizer):

@@ -27,9 +27,9 @@ from typing import ClassVar
 import torch
 
 from ..errors import BadValue
+from ..flat import assign
 from ..jacobian import blocks, unsupported
 from ..resources import check_dense
-from .bfgs import assign
 from .schedules import _positive
 from .stages import ClosureStage, Stage, warn_float32
 from .weighting import FixedWeights
