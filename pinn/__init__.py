@@ -7,7 +7,7 @@ exact solution. Everything users import lives here.
 from . import adjoint, assimilation, distributed, engines, errors
 from .conditions import Condition, data, dirichlet, initial, neumann, periodic, residual, robin
 from .distributed import Distributed
-from .domain import Box, Disk, Domain, Interval, Product, Rectangle, Time
+from .domain import Box, Domain, Interval, Product, Rectangle, Time
 from .fields import Fields
 from .jets import Jet
 from .metrics import max_error, relative_l2
@@ -15,6 +15,7 @@ from .nets import MLP, make_net
 from .problem import Problem, Unknowns
 from .result import Result
 from .runs import load
+from .shapes import Ball, Disk, Polygon
 from .summary import summary
 from .supervised import Supervised
 from .training import (
@@ -54,10 +55,12 @@ __all__ = [
     "Distributed",
     "engines",
     "errors",
+    "Ball",
     "Box",
     "Disk",
     "Domain",
     "Interval",
+    "Polygon",
     "Product",
     "Rectangle",
     "Time",

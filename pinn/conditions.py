@@ -17,8 +17,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from .domain import Subset, _check_count
 from .errors import BadType, BadValue
+from .samplers import check_count
+from .subsets import Subset
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class Condition:
 
     def __post_init__(self):
         if self.n is not None:
-            _check_count(self.n, f"{self.kind}: n")
+            check_count(self.n, f"{self.kind}: n")
         if (
             isinstance(self.weight, bool)
             or not isinstance(self.weight, (int, float))
@@ -70,41 +71,60 @@ def _is_number(v) -> bool:
     return isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
 
 
-def dirichlet(value=0.0, on=None, n=256, field=None, weight=1.0, name=None) -> Condition:
+def dirichlet(
+    value=0.0, on=None, n=256, field=None, weight=1.0, name=None, hard=False
+) -> Condition:
     """u = value on the boundary.
 
     Args:
         value: a number, or a callable of the (N, d) points giving (N,) or (N, k) values.
-        on: where: `domain.boundary()` (the default: every spatial face), `domain.boundary("x")`
-            (the faces where x is fixed), a predicate `points -> bool tensor` on the boundary,
-            or a fixed (N, d) tensor of points.
+        on: where: `domain.boundary()` (the default: the whole spatial boundary),
+            `domain.boundary("x")` (the faces where x is fixed), `domain.boundary(of=shape)`
+            (the part on a shape's boundary, e.g. a hole), a predicate `points -> bool
+            tensor` on the boundary, or a fixed (N, d) tensor of points.
         n: points drawn for the term (default 256; ignored for fixed points).
         field: the field(s) it constrains, a name or a tuple (default: every field).
         weight: the term's weight in the loss (default 1).
         name: the loss term's name (default the kind, numbered when repeated).
+        hard: build the condition into the network's output (u = g + phi * N, phi a distance
+            to the constrained part) instead of a loss term; `value` must then be defined
+            on the whole domain (see docs/geometry.md).
     """
-    return Condition("dirichlet", value, on, n, field, weight, name)
+    return Condition("dirichlet", value, on, n, field, weight, name, {"hard": _flag(hard)})
 
 
-def neumann(value=0.0, on=None, n=256, field=None, weight=1.0, name=None) -> Condition:
+def neumann(
+    value=0.0, on=None, n=256, field=None, weight=1.0, name=None, normals=None
+) -> Condition:
     """du/dn = value, the derivative along the outward unit normal.
 
     Args:
         value: a number, or a callable of the (N, d) points giving (N,) or (N, k) values.
-        on: where: `domain.boundary()` (the default: every spatial face), `domain.boundary("x")`
-            (the faces where x is fixed) or a predicate `points -> bool tensor` on the
-            boundary; not fixed points, which have no normals.
+        on: where: a part of the spatial boundary as for `dirichlet` (default: all of it),
+            or fixed (N, d) points with their `normals`.
         n: points drawn for the term (default 256).
         field, weight, name: as for `dirichlet`.
+        normals: the (N, d) outward unit normals at fixed points `on` (time column 0).
     """
-    return Condition("neumann", value, on, n, field, weight, name)
+    options = {"normals": _normals(normals, "neumann")}
+    return Condition("neumann", value, on, n, field, weight, name, options)
 
 
-def robin(value=0.0, on=None, n=256, field=None, weight=1.0, name=None, alpha=1.0, beta=1.0):
+def robin(
+    value=0.0,
+    on=None,
+    n=256,
+    field=None,
+    weight=1.0,
+    name=None,
+    alpha=1.0,
+    beta=1.0,
+    normals=None,
+):
     """alpha * u + beta * du/dn = value, du/dn along the outward unit normal.
 
     Args:
-        value, on, n, field, weight, name: as for `neumann`.
+        value, on, n, field, weight, name, normals: as for `neumann`.
         alpha, beta: the coefficients (default 1 and 1; not both 0).
     """
     for what, v in (("alpha", alpha), ("beta", beta)):
@@ -112,10 +132,13 @@ def robin(value=0.0, on=None, n=256, field=None, weight=1.0, name=None, alpha=1.
             raise BadValue(f"robin: {what} must be a finite number, got {v!r}")
     if alpha == 0 and beta == 0:
         raise BadValue("robin: alpha and beta cannot both be 0 (that leaves 0 = value)")
-    return Condition("robin", value, on, n, field, weight, name, {"alpha": alpha, "beta": beta})
+    options = {"alpha": alpha, "beta": beta, "normals": _normals(normals, "robin")}
+    return Condition("robin", value, on, n, field, weight, name, options)
 
 
-def initial(value=0.0, n=256, order=0, field=None, weight=1.0, name=None) -> Condition:
+def initial(
+    value=0.0, n=256, order=0, field=None, weight=1.0, name=None, on=None, hard=False
+) -> Condition:
     """u(x, t0) = value (`order=0`) or u_t(x, t0) = value (`order=1`) on the initial slice.
 
     Args:
@@ -125,10 +148,45 @@ def initial(value=0.0, n=256, order=0, field=None, weight=1.0, name=None) -> Con
         field: the field(s) it constrains, a name or a tuple (default: every field).
         weight: the term's weight in the loss (default 1).
         name: the loss term's name (default the kind, numbered when repeated).
+        on: a predicate `points -> bool tensor` choosing part of the slice (default: all).
+        hard: build u(x, t0) = value into the network's output (u = g + (t - t0) * N)
+            instead of a loss term (order 0, the whole slice).
     """
     if order not in (0, 1):
         raise BadValue(f"initial: order must be 0 (u) or 1 (u_t), got {order!r}")
-    return Condition("initial", value, None, n, field, weight, name, {"order": order})
+    if on is not None and not callable(on):
+        raise BadType(f"initial: on= takes a predicate on points, got {type(on).__name__}")
+    if hard and (order != 0 or on is not None):
+        raise BadValue("initial: hard=True builds in u(x, t0) on the whole slice: order=0, no on=")
+    options = {"order": order, "hard": _flag(hard)}
+    return Condition("initial", value, on, n, field, weight, name, options)
+
+
+def _normals(normals, kind: str) -> torch.Tensor | None:
+    """Given normals as a float64 (N, d) tensor, checked finite and of unit length."""
+    if normals is None:
+        return None
+    array = normals if torch.is_tensor(normals) else np.asarray(normals)
+    if not torch.is_tensor(array) and array.dtype.kind not in "iuf":
+        raise BadType(f"{kind}: normals must be numbers, got an array of {array.dtype}")
+    n = torch.as_tensor(array, dtype=torch.float64)
+    if n.ndim != 2 or len(n) == 0 or not torch.isfinite(n).all():
+        raise BadValue(f"{kind}: normals must be a finite (N, d) array, got shape {tuple(n.shape)}")
+    length = n.norm(dim=1)
+    bad = (length - 1).abs() > 1e-6
+    if bad.any():
+        i = int(bad.nonzero()[0])
+        raise BadValue(
+            f"{kind}: normals must be unit vectors; row {i} {n[i].tolist()} has length "
+            f"{float(length[i]):.6g}"
+        )
+    return n
+
+
+def _flag(value) -> bool:
+    if not isinstance(value, bool):
+        raise BadType(f"hard must be True or False, got {value!r}")
+    return value
 
 
 def periodic(coord: str, n=256, order=1, field=None, weight=1.0, name=None) -> Condition:

@@ -1,78 +1,30 @@
 """Domains with named coordinates: interior, boundary and initial-slice sampling, grids.
 
-Every domain maps the unit cube onto its interior and onto each piece of its boundary, so
-one set of samplers (uniform, Sobol, Halton, Latin hypercube from `scipy.stats.qmc`) serves
-all shapes and their products. Points are float64 numpy arrays; the trainer converts them.
+Every domain maps the unit cube onto its interior (or onto candidates that cover it) and onto
+each piece of its boundary, so one set of samplers (`pinn.samplers`) serves all shapes and
+their products. Points are float64 numpy arrays; the trainer converts them.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import qmc
 
 from .errors import BadValue
-
-METHODS = ("uniform", "sobol", "halton", "lhs")
-
-
-def unit_samples(n: int, k: int, method: str, rng: np.random.Generator) -> np.ndarray:
-    """`n` points in the unit cube [0, 1)^k drawn by `method`."""
-    if method not in METHODS:
-        raise BadValue(f"unknown sampling method {method!r}; valid: {', '.join(METHODS)}")
-    if k == 0 or n == 0:
-        return np.zeros((n, k))
-    if method == "uniform":
-        return rng.random((n, k))
-    engine = {"sobol": qmc.Sobol, "halton": qmc.Halton, "lhs": qmc.LatinHypercube}[method]
-    with warnings.catch_warnings():  # Sobol's balance warning for n not a power of two
-        warnings.simplefilter("ignore", UserWarning)
-        return engine(k, rng=rng).random(n)
-
-
-@dataclass(frozen=True)
-class Piece:
-    """A part of a boundary (or slice): its measure and a map from [0,1)^k to points, normals."""
-
-    measure: float
-    k: int
-    map: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
-
-
-def _allocate(n: int, weights: Sequence[float]) -> list[int]:
-    """Split `n` into integer counts proportional to `weights` (largest remainder)."""
-    w = np.asarray(weights, dtype=float)
-    exact = n * w / w.sum()
-    counts = np.floor(exact).astype(int)
-    for i in np.argsort(counts - exact)[: n - counts.sum()]:
-        counts[i] += 1
-    return counts.tolist()
-
-
-def _check_count(n, what="n"):
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
-        raise BadValue(f"{what} must be a positive integer, got {n!r}")
-
-
-def _floats(value, what: str) -> np.ndarray:
-    """`value` (a number or a sequence of them) as floats; ValueError naming it otherwise."""
-    array = np.asarray(value)
-    if array.dtype.kind not in "iuf":
-        raise BadValue(f"{what} must be a number or a sequence of numbers, got {value!r}")
-    return array.astype(float)
-
-
-def _check_name(name):
-    if not isinstance(name, str) or not name.isidentifier():
-        raise BadValue(f"coordinate name must be an identifier such as 'x', got {name!r}")
+from .samplers import UnitStream, accepted, check_count, check_name, floats
+from .subsets import Piece, Subset
 
 
 class Domain:
-    """A region of R^d with named coordinates. Subclasses define the maps from the unit cube."""
+    """A region of R^d with named coordinates. Subclasses define the maps from the unit cube.
+
+    Each factor maps the unit cube onto candidate points (`_own_interior`) that cover it; a
+    factor whose candidates may fall outside it (a polygon, a ball in four dimensions, a
+    constructive solid) says which to keep (`_own_keep`), and sampling draws until enough
+    are kept.
+    """
 
     names: tuple[str, ...]
     lo: np.ndarray
@@ -96,15 +48,57 @@ class Domain:
             return NotImplemented
         return Product(self.factors + other.factors)
 
+    def __sub__(self, other: Domain) -> Domain:
+        return _solid("difference", self, other)
+
+    def __or__(self, other: Domain) -> Domain:
+        return _solid("union", self, other)
+
+    def __and__(self, other: Domain) -> Domain:
+        return _solid("intersection", self, other)
+
     def __repr__(self) -> str:
-        return " * ".join(_describe(f) for f in self.factors)
+        return " * ".join(f._describe() for f in self.factors)
+
+    # -- what each factor gives (primitives keep every candidate; see the class docstring) --
+    @property
+    def _exact(self) -> bool:
+        """Whether `_own_interior` maps onto the factor itself (else `_own_keep` says which
+        candidates belong)."""
+        return True
+
+    def _own_keep(self, x: np.ndarray) -> np.ndarray:
+        return np.ones(len(x), dtype=bool)
+
+    def _candidate_volume(self) -> float:
+        return self._own_volume()
+
+    def _own_volume_error(self) -> float:
+        return 0.0
+
+    def sdf(self, x: np.ndarray) -> np.ndarray:
+        """Signed distance to the boundary (negative inside) of a shape, at the rows of `x`;
+        for constructive solids a bound whose sign is exact."""
+        raise BadValue(f"{self!r} is a product; signed distances are defined for its factors")
 
     # -- sampling ---------------------------------------------------------------------------
     def sample(self, n: int, method: str = "halton", rng=None) -> np.ndarray:
         """`n` points of the interior, shape (n, dim)."""
-        _check_count(n)
-        rng = np.random.default_rng(rng)
-        return self._interior_map(unit_samples(n, self.dim, method, rng))
+        return self._sample(n, method, rng)
+
+    def _sample(self, n, method, rng, where=None, what=None) -> np.ndarray:
+        """`sample`, keeping only the points `where` accepts (a mask of (N, dim) points)."""
+        check_count(n)
+        stream = UnitStream(self.dim, method, np.random.default_rng(rng))
+        keep = _both(self._keep, where)
+        if keep is None:
+            return self._interior_map(stream.draw(n))
+
+        def draw(m):
+            x = self._interior_map(stream.draw(m))
+            return keep(x), x
+
+        return accepted(n, draw, what or f"the interior of {self!r}")[0][:n]
 
     def _interior_map(self, u: np.ndarray) -> np.ndarray:
         cols, i = [], 0
@@ -114,29 +108,58 @@ class Domain:
         return np.concatenate(cols, axis=1)
 
     @property
+    def _keep(self) -> Callable | None:
+        """The mask of candidate points that lie in the domain; None if all do."""
+        keeps = [(i, f) for i, f in zip(self._columns(), self.factors) if _filters(f)]
+        if not keeps:
+            return None
+
+        def keep(x):
+            mask = np.ones(len(x), dtype=bool)
+            for cols, f in keeps:
+                mask &= f._own_keep(x[:, cols])
+            return mask
+
+        return keep
+
+    def _columns(self) -> list[slice]:
+        starts = np.cumsum([0] + [f.dim for f in self.factors])
+        return [slice(a, b) for a, b in zip(starts[:-1], starts[1:])]
+
+    @property
     def volume(self) -> float:
+        """The volume (area, length): exact for boxes, balls and polygons, estimated by
+        quasi-Monte Carlo for constructive solids (see `volume_error`)."""
         return math.prod(f._own_volume() for f in self.factors)
+
+    @property
+    def volume_error(self) -> float:
+        """The standard error of `volume` (0 where it is exact)."""
+        relative = sum(f._own_volume_error() / f._own_volume() for f in self.factors)
+        return self.volume * relative
 
     def contains(self, x: np.ndarray, tol: float = 1e-9) -> np.ndarray:
         """Boolean mask of the rows of `x` (N, dim) that lie in the closed domain."""
         x = np.asarray(x, dtype=float)
-        mask, i = np.ones(len(x), dtype=bool), 0
-        for f in self.factors:
-            mask &= f._own_contains(x[:, i : i + f.dim], tol)
-            i += f.dim
+        mask = np.ones(len(x), dtype=bool)
+        for cols, f in zip(self._columns(), self.factors):
+            mask &= f._own_contains(x[:, cols], tol)
         return mask
 
     def grid(self, n: int = 10_000) -> np.ndarray:
-        """A regular grid of about `n` points covering the domain (for evaluation and plots)."""
-        _check_count(n)
-        m = max(2, round(n ** (1 / self.dim)))
+        """A regular grid covering the domain, about `n` points of it (for evaluation, plots)."""
+        check_count(n)
+        fill = self.volume / float(np.prod(self.hi - self.lo))
+        m = max(2, round((n / fill) ** (1 / self.dim)))
         axes = [np.linspace(a, b, m) for a, b in zip(self.lo, self.hi)]
         pts = np.stack([g.ravel() for g in np.meshgrid(*axes, indexing="ij")], axis=1)
         return pts[self.contains(pts)]
 
     # -- boundary and initial slice --------------------------------------------------------
-    def boundary(self, *coords: str) -> Subset:
-        """The spatial boundary: all faces, or only those where one of `coords` is fixed."""
+    def boundary(self, *coords: str, of: Domain | None = None) -> Subset:
+        """The spatial boundary with outward normals (into holes): all of it, only the faces
+        where one of `coords` is fixed, and/or only the part on the boundary of `of`, a shape
+        of some of this domain's coordinates (a hole, an operand of a constructive solid)."""
         for c in coords:
             if c not in self.names:
                 raise BadValue(f"unknown coordinate {c!r}; this domain has {self.names}")
@@ -152,9 +175,22 @@ class Domain:
             own = f._own_boundary(set(coords) if coords else None)
             pieces += [self._embed(i, p) for p in own]
         if not pieces:
-            raise BadValue(f"domain {self!r} has no spatial boundary")
-        label = f"boundary({', '.join(map(repr, coords))})"
-        return Subset(self, tuple(pieces), label)
+            held = f" holds one of {coords} fixed" if coords else " exists"
+            raise BadValue(f"no spatial boundary piece of {self!r}{held}")
+        label = ", ".join([repr(c) for c in coords] + ([f"of={of!r}"] if of is not None else []))
+        subset = Subset(self, tuple(pieces), f"boundary({label})")
+        return subset if of is None else subset.where(self._on(of), check=True)
+
+    def _on(self, shape: Domain) -> Callable:
+        """A mask of the points of this domain that lie on the boundary of `shape`."""
+        if not isinstance(shape, Domain) or len(shape.factors) != 1 or shape.time is not None:
+            raise BadValue(f"of= takes a shape such as pinn.Disk(...), got {shape!r}")
+        missing = [c for c in shape.names if c not in self.names]
+        if missing:
+            raise BadValue(f"of={shape!r} has coordinates {missing} that {self!r} lacks")
+        cols = [self.names.index(c) for c in shape.names]
+        tol = 1e-9 * max(1.0, float(np.max(shape.hi - shape.lo)))
+        return lambda x: np.abs(shape.sdf(x[:, cols])) <= tol
 
     def initial(self) -> Subset:
         """The slice t = t0 of a time-dependent domain (a single point for a pure `Time`)."""
@@ -168,7 +204,8 @@ class Domain:
         """A piece of factor `index`'s boundary times the interiors of the other factors."""
         others = [f for j, f in enumerate(self.factors) if j != index]
         k = piece.k + sum(f.dim for f in others)
-        measure = piece.measure * math.prod(f._own_volume() for f in others)
+        measure = piece.measure * math.prod(f._candidate_volume() for f in others)
+        columns = self._columns()
 
         def embedded(u):
             pts, nrm, col = [], [], piece.k
@@ -183,21 +220,40 @@ class Domain:
                 nrm.append(nn)
             return np.concatenate(pts, axis=1), np.concatenate(nrm, axis=1)
 
-        return Piece(measure, k, embedded)
+        def keep(x, normals):
+            mask = np.ones(len(x), dtype=bool)
+            for j, f in enumerate(self.factors):
+                part = x[:, columns[j]]
+                if j == index and piece.keep is not None:
+                    mask &= piece.keep(part, normals[:, columns[j]])
+                elif j != index and _filters(f):
+                    mask &= f._own_keep(part)
+            return mask
+
+        filtered = piece.keep is not None or any(_filters(f) for f in others)
+        return Piece(measure, k, embedded, keep if filtered else None)
+
+
+def _filters(f: Domain) -> bool:
+    """Whether some candidates of factor `f` fall outside it."""
+    return not f._exact
+
+
+def _both(a: Callable | None, b: Callable | None) -> Callable | None:
+    """The mask both accept (either may be None: accept all)."""
+    if a is None or b is None:
+        return a or b
+    return lambda x: a(x) & b(x)
+
+
+def _solid(op: str, a, b) -> Domain:
+    from .solids import Solid
+
+    return Solid(op, a, b) if isinstance(b, Domain) else NotImplemented
 
 
 def _point(n, value, normal):
     return np.tile(np.asarray(value, float), (n, 1)), np.tile(np.asarray(normal, float), (n, 1))
-
-
-def _describe(f: Domain) -> str:
-    if isinstance(f, Time):
-        return f"Time({f.lo[0]}, {f.hi[0]})"
-    if isinstance(f, Interval):
-        return f"Interval({f.names[0]!r}, {f.lo[0]}, {f.hi[0]})"
-    if isinstance(f, Disk):
-        return f"Disk({tuple(f.center)}, {f.radius}, names={f.names})"
-    return f"Box({tuple(f.lo)}, {tuple(f.hi)}, names={f.names})"
 
 
 class Box(Domain):
@@ -210,24 +266,17 @@ class Box(Domain):
     def __init__(
         self, lo: Sequence[float], hi: Sequence[float], names: Sequence[str] | None = None
     ):
-        lo, hi = np.atleast_1d(_floats(lo, "lo")), np.atleast_1d(_floats(hi, "hi"))
+        lo, hi = np.atleast_1d(floats(lo, "lo")), np.atleast_1d(floats(hi, "hi"))
         if lo.ndim != 1 or lo.shape != hi.shape or len(lo) == 0:
             raise BadValue(f"lo and hi must be sequences of equal length, got {lo} and {hi}")
-        if names is None:
-            names = (
-                ("x", "y", "z")[: len(lo)] if len(lo) <= 3 else [f"x{i}" for i in range(len(lo))]
-            )
-        names = tuple(names)
-        if len(names) != len(lo):
-            raise BadValue(f"{len(lo)} bounds but {len(names)} names {names}")
-        for name in names:
-            _check_name(name)
-        if len(set(names)) != len(names):
-            raise BadValue(f"coordinate names must be distinct, got {names}")
+        names = check_names(names, len(lo))
         for name, a, b in zip(names, lo, hi):
             if not (np.isfinite(a) and np.isfinite(b)) or a >= b:
                 raise BadValue(f"coordinate {name!r}: need finite lo < hi, got lo={a}, hi={b}")
         self.names, self.lo, self.hi = names, lo, hi
+
+    def _describe(self) -> str:
+        return f"Box({tuple(self.lo.tolist())}, {tuple(self.hi.tolist())}, names={self.names})"
 
     def _own_volume(self):
         return float(np.prod(self.hi - self.lo))
@@ -237,6 +286,10 @@ class Box(Domain):
 
     def _own_contains(self, x, tol):
         return np.all((x >= self.lo - tol) & (x <= self.hi + tol), axis=1)
+
+    def sdf(self, x):
+        q = np.maximum(self.lo - x, x - self.hi)
+        return np.linalg.norm(np.maximum(q, 0), axis=1) + np.minimum(q.max(axis=1), 0)
 
     def _own_boundary(self, coords):
         pieces = []
@@ -259,12 +312,29 @@ class Box(Domain):
         return pieces
 
 
+def check_names(names, d: int) -> tuple[str, ...]:
+    """`names` (default x, y, z, or x0, x1, ... beyond three) checked for `d` coordinates."""
+    if names is None:
+        names = ("x", "y", "z")[:d] if d <= 3 else [f"x{i}" for i in range(d)]
+    names = tuple(names) if isinstance(names, (list, tuple)) else (names,)
+    if len(names) != d:
+        raise BadValue(f"{d} coordinates but {len(names)} names {names}")
+    for name in names:
+        check_name(name)
+    if len(set(names)) != len(names):
+        raise BadValue(f"coordinate names must be distinct, got {names}")
+    return names
+
+
 class Interval(Box):
     """A 1-d interval [lo, hi] of the coordinate `name`."""
 
     def __init__(self, name: str, lo: float, hi: float):
-        _check_name(name)
+        check_name(name)
         super().__init__([lo], [hi], [name])
+
+    def _describe(self) -> str:
+        return f"Interval({self.names[0]!r}, {self.lo[0]}, {self.hi[0]})"
 
 
 class Time(Interval):
@@ -273,6 +343,9 @@ class Time(Interval):
 
     def __init__(self, lo: float, hi: float, name: str = "t"):
         super().__init__(name, lo, hi)
+
+    def _describe(self) -> str:
+        return f"Time({self.lo[0]}, {self.hi[0]})"
 
 
 class Rectangle(Box):
@@ -283,43 +356,6 @@ class Rectangle(Box):
         if len(np.atleast_1d(lo)) != 2 or len(np.atleast_1d(hi)) != 2:
             raise BadValue(f"Rectangle needs 2-d corners, got lo={lo}, hi={hi}; use Box for others")
         super().__init__(lo, hi, names)
-
-
-class Disk(Domain):
-    """The disk of `radius` (default 1) around `center` (default the origin) in the plane of
-    the two coordinates `names` (default x, y)."""
-
-    def __init__(self, center=(0.0, 0.0), radius: float = 1.0, names: Sequence[str] = ("x", "y")):
-        center = _floats(center, "Disk center")
-        names = tuple(names)
-        if center.shape != (2,) or len(names) != 2:
-            raise BadValue(f"Disk needs a 2-d center and 2 names, got {center}, {names}")
-        if not np.isfinite(center).all():
-            raise BadValue(f"Disk center must be finite, got {center.tolist()}")
-        for name in names:
-            _check_name(name)
-        number = isinstance(radius, (int, float, np.number)) and not isinstance(radius, bool)
-        if not (number and np.isfinite(radius) and radius > 0):
-            raise BadValue(f"Disk radius must be a positive number, got {radius!r}")
-        self.names, self.center, self.radius = names, center, float(radius)
-        self.lo, self.hi = center - radius, center + radius
-
-    def _own_volume(self):
-        return math.pi * self.radius**2
-
-    def _own_interior(self, u):
-        r, th = self.radius * np.sqrt(u[:, 0]), 2 * math.pi * u[:, 1]
-        return self.center + np.stack([r * np.cos(th), r * np.sin(th)], axis=1)
-
-    def _own_contains(self, x, tol):
-        return np.linalg.norm(x - self.center, axis=1) <= self.radius + tol
-
-    def _own_boundary(self, coords):
-        def circle(u):
-            nrm = np.stack([np.cos(2 * math.pi * u[:, 0]), np.sin(2 * math.pi * u[:, 0])], axis=1)
-            return self.center + self.radius * nrm, nrm
-
-        return [Piece(2 * math.pi * self.radius, 1, circle)]
 
 
 class Product(Domain):
@@ -340,29 +376,3 @@ class Product(Domain):
     @property
     def factors(self):
         return self._factors
-
-
-class Subset:
-    """A boundary or initial slice of a domain: samples points with their outward normals."""
-
-    def __init__(self, domain: Domain, pieces: tuple[Piece, ...], label: str):
-        self.domain, self.pieces, self.label = domain, pieces, label
-
-    def __repr__(self):
-        return f"{self.domain!r}.{self.label}"
-
-    @property
-    def measure(self) -> float:
-        return sum(p.measure for p in self.pieces)
-
-    def sample(self, n: int, method: str = "halton", rng=None) -> tuple[np.ndarray, np.ndarray]:
-        """`n` points spread over the pieces by measure, and the unit outward normals there."""
-        _check_count(n)
-        rng = np.random.default_rng(rng)
-        pts, nrm = [], []
-        for piece, m in zip(self.pieces, _allocate(n, [p.measure for p in self.pieces])):
-            if m:
-                p, nn = piece.map(unit_samples(m, piece.k, method, rng))
-                pts.append(p)
-                nrm.append(nn)
-        return np.concatenate(pts), np.concatenate(nrm)

@@ -14,8 +14,9 @@ import numpy as np
 import torch
 
 from .conditions import Condition, takes_params
-from .domain import Domain, Subset
+from .domain import Domain
 from .errors import BadType, BadValue
+from .subsets import Subset
 
 
 @dataclass(frozen=True)
@@ -95,12 +96,7 @@ def _condition_set(problem, c: Condition, name: str) -> PointSet:
         default = problem.domain.boundary()
     elif c.kind == "initial":
         default = problem.domain.initial()
-    if c.kind in ("neumann", "robin") and c.on is not None and not isinstance(c.on, Subset):
-        if not callable(c.on):
-            raise BadValue(
-                f"{c.kind}: needs outward normals, so on= must be a boundary "
-                f"Subset or a predicate, not a fixed tensor of points"
-            )
+    _check_where(problem.domain, c)
     if c.kind == "periodic":
         return _periodic_set(problem, c, name, fields)
     if c.kind == "data":
@@ -111,7 +107,8 @@ def _condition_set(problem, c: Condition, name: str) -> PointSet:
             )
         if c.value.shape[1] not in (1, len(fields)):
             raise BadValue(f"data: values have {c.value.shape[1]} columns for fields {fields}")
-    draw = _drawer(problem.domain, c.on, default, c.n, problem.sampler)
+    normals = c.options.get("normals")
+    draw = _drawer(problem.domain, c.on, default, c.n, problem.sampler, normals)
     residual = _residual_of(c, fields, problem.coords, problem.domain.time)
     if c.kind == "data":  # fixed rows: the target is the given values, row for row
         target = lambda x: c.value[: len(x)].to(x)  # noqa: E731
@@ -227,7 +224,43 @@ def _check_finite(x: torch.Tensor, v: torch.Tensor, what: str) -> None:
         )
 
 
-def _drawer(domain: Domain, on, default: Subset | None, n, method):
+def _check_where(domain: Domain, c: Condition) -> None:
+    """A ValueError for an `on=` that would silently pose another problem."""
+    normal = c.kind in ("neumann", "robin")
+    fixed = isinstance(c.on, (torch.Tensor, np.ndarray))
+    given = c.options.get("normals")
+    if normal and fixed and given is None:
+        raise BadValue(
+            f"{c.kind}: fixed points given as on= need their outward unit normals: pass "
+            "normals=, an (N, d) array, or give on= as a part of domain.boundary()"
+        )
+    if given is not None and not (normal and fixed):
+        raise BadValue(f"{c.kind}: normals= goes with fixed points given as on=")
+    if given is not None and given.shape != tuple(np.shape(c.on)):
+        raise BadValue(
+            f"{c.kind}: normals have shape {tuple(given.shape)} but the points given as on= "
+            f"have {tuple(np.shape(c.on))}"
+        )
+    if given is not None and domain.time is not None:
+        j = domain.names.index(domain.time)
+        if given[:, j].abs().max() > 0:
+            raise BadValue(f"{c.kind}: normals must be spatial: their {domain.time!r} column is 0")
+    if not isinstance(c.on, Subset):
+        return
+    if repr(c.on.domain) != repr(domain):
+        raise BadValue(
+            f"{c.kind}: on={c.on!r} is a part of another domain than this problem's "
+            f"{domain!r}; for the part of this domain on a shape's boundary (a hole's edge) "
+            "write domain.boundary(of=shape)"
+        )
+    if normal and c.on.label == "initial()":
+        raise BadValue(
+            f"{c.kind}: the initial slice has no outward spatial normal; for u_t at t0 "
+            "write pinn.initial(value, order=1)"
+        )
+
+
+def _drawer(domain: Domain, on, default: Subset | None, n, method, normals=None):
     """A function (cap, rng) -> (points, normals or None) for a condition's `on=`."""
     if isinstance(on, (torch.Tensor, np.ndarray)):
         x = np.asarray(on.detach().cpu() if torch.is_tensor(on) else on, dtype=float)
@@ -239,37 +272,21 @@ def _drawer(domain: Domain, on, default: Subset | None, n, method):
                 f"{outside.sum()} of {len(x)} given points lie outside the domain "
                 f"{domain!r}, e.g. {x[outside][0].tolist()}"
             )
-        return lambda cap, rng: (x[:cap] if cap else x, None)
-    if isinstance(on, Subset):
-        return lambda cap, rng: on.sample(min(n, cap or n), method, rng)
-    source = default
-    if on is None:
+        nrm = None if normals is None else normals.numpy()
+        return lambda cap, rng: (x[:cap], None if nrm is None else nrm[:cap])
+    source = on if isinstance(on, Subset) else default
+    if callable(on) and not isinstance(on, Subset):  # a predicate on points
+        keep = lambda x: np.asarray(on(torch.as_tensor(x)), dtype=bool).reshape(-1)  # noqa: E731
+        what = "the predicate given as on="
         if source is None:
-            return lambda cap, rng: (domain.sample(min(n, cap or n), method, rng), None)
-        return lambda cap, rng: source.sample(min(n, cap or n), method, rng)
-
-    def filtered(cap, rng):  # `on` is a predicate on points
-        want, got, nrm = min(n, cap or n), [], []
-        for _ in range(20):
-            if source is None:
-                pts, normals = (
-                    domain.sample(4 * want, method, rng),
-                    np.zeros((4 * want, domain.dim)),
-                )
-            else:
-                pts, normals = source.sample(4 * want, method, rng)
-            keep = np.asarray(on(torch.as_tensor(pts)), dtype=bool).reshape(-1)
-            got.append(pts[keep])
-            nrm.append(normals[keep])
-            if sum(map(len, got)) >= want:
-                return np.concatenate(got)[:want], np.concatenate(nrm)[:want]
-        raise BadValue(
-            f"the predicate given as on= selected {sum(map(len, got))} of "
-            f"{80 * want} candidate points; it must select a part of the boundary "
-            "with positive measure (use torch.isclose for faces)"
-        )
-
-    return filtered
+            return lambda cap, rng: (
+                domain._sample(min(n, cap or n), method, rng, keep, what),
+                None,
+            )
+        source = source.where(keep, f"{source.label} where {what}")
+    if source is None:
+        return lambda cap, rng: (domain.sample(min(n, cap or n), method, rng), None)
+    return lambda cap, rng: source.sample(min(n, cap or n), method, rng)
 
 
 def _residual_of(c: Condition, fields, coords, time):

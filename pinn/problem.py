@@ -17,10 +17,11 @@ import torch
 
 from . import residuals
 from .conditions import Condition
-from .domain import METHODS, Domain, _check_count
+from .domain import Domain
 from .errors import BadType, BadValue, InputError
 from .fields import Fields, Params
 from .pointsets import Points, _check_finite, _is_list, _names, build
+from .samplers import METHODS, check_count
 
 Batch = dict[str, Points]
 
@@ -89,7 +90,7 @@ class Problem:
         clash = set(self.fields) & set(self.coords)
         if clash:
             raise BadValue(f"field names {sorted(clash)} clash with coordinates {self.coords}")
-        _check_count(n_pde, "n_pde")
+        check_count(n_pde, "n_pde")
         if sampler not in METHODS:
             raise BadValue(f"unknown sampler {sampler!r}; valid: {', '.join(METHODS)}")
         if exact is not None and not callable(exact):
