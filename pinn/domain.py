@@ -11,7 +11,9 @@ import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
+import torch
 
+from . import distances
 from .errors import BadValue
 from .samplers import UnitStream, accepted, check_count, check_name, floats
 from .subsets import Piece, Subset
@@ -75,6 +77,11 @@ class Domain:
 
     def _own_volume_error(self) -> float:
         return 0.0
+
+    def adf(self, x: torch.Tensor) -> torch.Tensor:
+        """An approximate distance to the boundary of a shape at the rows of the tensor `x`:
+        zero there, positive inside, with unit slope along smooth parts (`pinn.distances`)."""
+        raise BadValue(f"{self!r} is a product; distance functions are defined for its factors")
 
     def sdf(self, x: np.ndarray) -> np.ndarray:
         """Signed distance to the boundary (negative inside) of a shape, at the rows of `x`;
@@ -178,8 +185,11 @@ class Domain:
             held = f" holds one of {coords} fixed" if coords else " exists"
             raise BadValue(f"no spatial boundary piece of {self!r}{held}")
         label = ", ".join([repr(c) for c in coords] + ([f"of={of!r}"] if of is not None else []))
-        subset = Subset(self, tuple(pieces), f"boundary({label})")
-        return subset if of is None else subset.where(self._on(of), check=True)
+        part = ("coords", coords) if coords else ("all",)
+        subset = Subset(self, tuple(pieces), f"boundary({label})", part)
+        if of is None:
+            return subset
+        return subset.where(self._on(of), check=True, part=None if coords else ("of", of))
 
     def _on(self, shape: Domain) -> Callable:
         """A mask of the points of this domain that lie on the boundary of `shape`."""
@@ -197,7 +207,7 @@ class Domain:
         for i, f in enumerate(self.factors):
             if isinstance(f, Time):
                 start = Piece(1.0, 0, lambda u, f=f: _point(len(u), [f.lo[0]], [-1.0]))
-                return Subset(self, (self._embed(i, start),), "initial()")
+                return Subset(self, (self._embed(i, start),), "initial()", ("initial",))
         raise BadValue(f"domain {self!r} has no Time factor, so it has no initial slice")
 
     def _embed(self, index: int, piece: Piece) -> Piece:
@@ -286,6 +296,9 @@ class Box(Domain):
 
     def _own_contains(self, x, tol):
         return np.all((x >= self.lo - tol) & (x <= self.hi + tol), axis=1)
+
+    def adf(self, x):
+        return distances.box(self.lo, self.hi, x)
 
     def sdf(self, x):
         q = np.maximum(self.lo - x, x - self.hi)

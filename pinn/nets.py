@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
+from .constraints import Constrained
 from .errors import BadType, BadValue
 from .jets import Jet, Sin, _derivatives
 from .mlp_pass import mlp_pass
@@ -122,8 +123,9 @@ class MLP(nn.Module):
         output_scaling: None (default); "zscore": the net predicts standardized targets and
             scales them back by the targets' mean and std; or a pair (shift, scale) of
             numbers or per-field sequences, giving `shift + scale * output`.
-        output_transform: `g(x, u) -> u` applied last, for hard constraints
-            (e.g. `lambda x, u: x * (1 - x) * u` makes u vanish at x = 0 and 1).
+        output_transform: `g(x, u) -> u` applied last, for constraints of your own
+            (e.g. `lambda x, u: x * (1 - x) * u` makes u vanish at x = 0 and 1); the
+            problem's hard conditions (`hard=True`) are built in after it.
         dropout: probability of dropping each hidden unit in training, one for all hidden
             layers or a list with one per layer (0: none); off in evaluation (`net.eval()`).
         batch_norm: a BatchNorm1d after each hidden linear layer: batch statistics in
@@ -174,6 +176,9 @@ class MLP(nn.Module):
         if output_transform is not None and not callable(output_transform):
             raise BadType(f"output_transform must be a callable g(x, u), got {output_transform!r}")
         self.activation_name = activation if isinstance(activation, str) else None
+        constraint = getattr(problem, "constraint", None)
+        if constraint is not None:
+            output_transform = Constrained(constraint, output_transform)
         self.init, self.output_transform = init, output_transform
         fields = len(problem.fields)
         dims = [problem.domain.dim, *hidden, fields]

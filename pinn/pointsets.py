@@ -82,6 +82,8 @@ def _point_sets(problem):
         yield PointSet("pde", draw, None, tuple(terms), problem.n_pde)
     seen = {t.name for t in terms} | ({"pde"} if terms else set())  # term and set names
     for c in problem.conditions:
+        if c.options.get("hard"):  # built into the network's output (`pinn.constraints`)
+            continue
         name = c.name or c.kind
         if name in seen:
             name = next(f"{name}_{i}" for i in range(2, 10_000) if f"{name}_{i}" not in seen)
@@ -193,7 +195,10 @@ def _user_residual(fn):
     return lambda f, p, pts: fn(f)
 
 
-def _target(value, k: int, name: str):
+def _target(value, k: int, name: str, checked: bool = True):
+    """The condition value at (N, d) points as (N, 1) or (N, k); `checked`: also that it is
+    finite (a host sync: at sampling, not in the step loop)."""
+
     def target(x):
         if callable(value):
             v = torch.as_tensor(value(x), dtype=x.dtype, device=x.device)
@@ -208,7 +213,8 @@ def _target(value, k: int, name: str):
                 f"{name}: value returned shape {tuple(v.shape)} for {len(x)} points; "
                 f"expected ({len(x)},), ({len(x)}, 1) or ({len(x)}, {k})"
             )
-        _check_finite(x, v, f"{name}: value is")
+        if checked:
+            _check_finite(x, v, f"{name}: value is")
         return v
 
     return target
@@ -253,7 +259,7 @@ def _check_where(domain: Domain, c: Condition) -> None:
             f"{domain!r}; for the part of this domain on a shape's boundary (a hole's edge) "
             "write domain.boundary(of=shape)"
         )
-    if normal and c.on.label == "initial()":
+    if normal and c.on.part == ("initial",):
         raise BadValue(
             f"{c.kind}: the initial slice has no outward spatial normal; for u_t at t0 "
             "write pinn.initial(value, order=1)"

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import torch
 
-from . import residuals
+from . import constraints, residuals
 from .conditions import Condition
 from .domain import Domain
 from .errors import BadType, BadValue, InputError
@@ -100,6 +100,7 @@ class Problem:
         self.pde, self.conditions = pde, tuple(_conditions(conditions))
         self.sets = build(self)
         self.derivatives = self._probe()
+        self.constraint = constraints.build(self)
 
     def __repr__(self):
         return f"Problem({self.name or ''!s}, fields={self.fields}, domain={self.domain!r})"

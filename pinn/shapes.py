@@ -15,6 +15,7 @@ from scipy.special import ndtri
 from shapely.geometry.polygon import orient
 from shapely.validation import explain_validity
 
+from . import distances
 from .domain import Domain, check_names
 from .errors import BadValue
 from .samplers import floats
@@ -74,6 +75,9 @@ class Ball(Domain):
 
     def sdf(self, x):
         return np.linalg.norm(x - self.center, axis=1) - self.radius
+
+    def adf(self, x):
+        return distances.ball(self.center, self.radius, x)
 
     def _own_boundary(self, coords):
         if coords is not None:  # no coordinate is fixed on a sphere
@@ -150,6 +154,9 @@ class Polygon(Domain):
 
     def _own_contains(self, x, tol):
         return self.sdf(x) <= tol
+
+    def adf(self, x):
+        return distances.polygon(self.vertices, x)
 
     def sdf(self, x):
         distance = shapely.distance(self.shape.exterior, shapely.points(x))

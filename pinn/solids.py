@@ -14,6 +14,7 @@ import functools
 
 import numpy as np
 
+from . import distances
 from .domain import Box, Domain
 from .errors import BadValue
 from .samplers import unit_samples
@@ -62,6 +63,12 @@ class Solid(Domain):
         if self.op == "difference":
             return np.maximum(sa, -sb)
         return np.minimum(sa, sb) if self.op == "union" else np.maximum(sa, sb)
+
+    def adf(self, x):
+        fa, fb = self.a.adf(x), self.b.adf(x)
+        if self.op == "difference":
+            return distances.r_and(fa, -fb)
+        return distances.r_or(fa, fb) if self.op == "union" else distances.r_and(fa, fb)
 
     def _own_contains(self, x, tol):
         return self.sdf(x) <= tol

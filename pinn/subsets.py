@@ -35,19 +35,22 @@ class Piece:
 
 
 class Subset:
-    """A boundary or initial slice of a domain: samples points with their outward normals."""
+    """A boundary or initial slice of a domain: samples points with their outward normals.
 
-    def __init__(self, domain: Domain, pieces: tuple[Piece, ...], label: str):
-        self.domain, self.pieces, self.label = domain, pieces, label
+    `part` says which, for distance functions (`pinn.distances`): ("all",), ("coords",
+    names), ("of", shape), ("initial",), or None for a part a predicate chose."""
+
+    def __init__(self, domain: Domain, pieces: tuple[Piece, ...], label: str, part=None):
+        self.domain, self.pieces, self.label, self.part = domain, pieces, label, part
 
     def __repr__(self):
         return f"{self.domain!r}.{self.label}"
 
-    def where(self, keep: Callable, label: str | None = None, check: bool = False) -> Subset:
-        """The part of this subset whose points `keep` (a mask of (N, dim) points) accepts;
-        `check`: a ValueError now if it holds no point."""
+    def where(self, keep: Callable, label: str | None = None, check=False, part=None) -> Subset:
+        """The part of this subset whose points `keep` (a mask of (N, dim) points) accepts
+        (`part` as in the class docstring); `check`: a ValueError now if it holds no point."""
         pieces = tuple(p.where(lambda x, n: keep(x)) for p in self.pieces)
-        part = Subset(self.domain, pieces, label or self.label)
+        part = Subset(self.domain, pieces, label or self.label, part)
         if check:
             part.sample(1, "uniform", 0)
         return part

@@ -9,6 +9,8 @@ import numpy as np
 import torch
 
 from ..checkpoint import KEYS
+from ..constraints import check_built_in
+from ..engines import output_transform
 from ..errors import BadType, BadValue
 from ..problem import Problem
 from ..supervised import Supervised
@@ -60,6 +62,7 @@ def check(problem, net, stages, l2, l1, log_every, seed, early_stopping, validat
         )
     if not isinstance(net, torch.nn.Module):
         raise BadType(f"net must be a torch.nn.Module such as pinn.MLP, got {type(net).__name__}")
+    check_built_in(problem, output_transform(net))
     if stages is None:
         stages = [Adam(steps=1000), LBFGS(steps=1000)]
     if (
