@@ -11,6 +11,7 @@ piece holds the points.
 from __future__ import annotations
 
 import functools
+import itertools
 
 import numpy as np
 
@@ -71,7 +72,21 @@ class Solid(Domain):
         return distances.r_or(fa, fb) if self.op == "union" else distances.r_and(fa, fb)
 
     def _own_contains(self, x, tol):
-        return self.sdf(x) <= tol
+        """Points within `tol` of the closure of the interior: not the edges a difference
+        leaves where two boundaries meet with nothing of the solid beside them (the sides of
+        the removed square that the L-shape's outline shares with it), which have no interior
+        point among their neighbours a step away."""
+        s = self.sdf(x)
+        mask = s <= tol
+        edge = mask & (s > -tol)
+        if tol <= 0 or not edge.any():
+            return mask
+        step, near = 2 * tol + TOL * self.scale, np.zeros(int(edge.sum()), dtype=bool)
+        for offset in itertools.product((-1.0, 0.0, 1.0), repeat=self.dim):
+            if any(offset):
+                near |= self.sdf(x[edge] + step * np.asarray(offset)) < 0
+        mask[edge] = near
+        return mask
 
     def _own_interior(self, u):
         return self._base._own_interior(u)

@@ -12,6 +12,7 @@ from scipy.stats import chisquare
 
 import pinn
 from pinn.errors import BadValue
+from pinn.samplers import METHODS
 
 SQUARE = pinn.Rectangle((-1, -1), (1, 1))
 LSHAPE = SQUARE - pinn.Rectangle((0, -1), (1, 0))
@@ -62,6 +63,16 @@ def test_boundary_points_lie_on_it_with_unit_outward_normals(name):
     step = 1e-7 * n
     assert not d.contains(x + step, tol=0).any()  # one step out leaves the domain
     assert d.contains(x - step, tol=0).all()  # one step in stays
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("name", ["plate", "concave", "shell", "lshape_time"])
+def test_every_sampler_gives_exactly_n_points_inside(name, method):
+    d = SHAPES[name]
+    x = d.sample(777, method, 3)
+    b, n = d.boundary().sample(333, method, 3)
+    assert len(x) == 777 and len(b) == len(n) == 333
+    assert d.contains(x, tol=0).all() and d.contains(b).all()
 
 
 def _chi2(counts, measures):
@@ -117,6 +128,15 @@ def test_volumes_exact_or_estimated_with_their_error():
     assert abs(PLATE.volume - exact) < 5 * PLATE.volume_error
     assert abs(LENS.volume - (2 * math.pi - (2 * math.pi / 3 - math.sqrt(3) / 2))) < 1e-3
     assert math.isclose(ANNULUS.boundary().measure, 3 * math.pi, rel_tol=1e-3)
+
+
+def test_edges_a_difference_leaves_bare_are_not_in_it():
+    """The removed square's sides x = 1 and y = -1 below the L's notch touch no point of it."""
+    bare = np.array([[1.0, -0.5], [0.5, -1.0], [1.0, -1.0]])
+    assert not LSHAPE.contains(bare).any()
+    assert LSHAPE.contains(np.array([[0.0, -0.5], [0.5, 0.0], [1.0, 0.5], [-1.0, -1.0]])).all()
+    g = LSHAPE.grid(2000)
+    assert not ((g[:, 0] > 0) & (g[:, 1] < 0)).any()
 
 
 def test_grids_cover_the_shape():

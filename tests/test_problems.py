@@ -28,7 +28,13 @@ TARGETS = {
     "oscillator": 1e-3,
     "lorenz": 1e-2,
     "heat1d_inverse": 1e-2,
+    "lshape": 5e-3,
+    "annulus": 1e-3,
+    "plate_with_holes": 5e-3,
+    "heat_ball": 5e-3,
 }
+# the recipes whose runs are long enough for the default engine to compile the Taylor pass
+COMPILED = {"burgers", "lshape", "annulus", "heat_ball"}
 # problem -> relative L2 error its recipe("precise") (float64, second-order stages) must reach
 PRECISE = {
     "poisson2d": 1e-7,
@@ -49,6 +55,10 @@ OVERRIDES = {
     "oscillator": {"zeta": 0.3, "omega": 3.0},
     "lorenz": {"rho": 20.0, "t_end": 0.25},
     "heat1d_inverse": {"alpha": 0.3},
+    "lshape": {"bc_weight": 1.0},
+    "annulus": {},
+    "plate_with_holes": {"bc_weight": 1.0},
+    "heat_ball": {"alpha": 0.2},
 }
 N_PDE = 64  # collocation points in the fast tests
 TOL = 1e-20  # the mean-square terms of an analytic solution are round-off, ~1e-28
@@ -113,6 +123,12 @@ def test_exact_solution_satisfies_problem(name, overridden):
         del terms["pde"]
     if name == "lorenz":
         tol["pde"] = TOL_LORENZ_PDE
+    if name == "plate_with_holes":
+        # a finite-element solution (numpy, so its derivatives read as 0; its error is shown
+        # by refinement in test_plate_reference.py), on a mesh whose holes are polygons: its
+        # values on the true circles differ from the conditions' by ~1e-5
+        terms = {k: terms[k] for k in ("edges", "hot")}
+        tol = dict.fromkeys(terms, 1e-8)
     if name == "heat1d_inverse":
         # the observations carry noise of 1% of their standard deviation: the mean-square
         # misfit of the exact solution is that noise's variance
@@ -169,8 +185,9 @@ def train(name, which="default"):
 def test_recipe_reaches_target(name):
     result = train(name)
     assert "nonfinite" not in result.info  # no recovery, no loss over BLOWUP x the lowest
-    # the default engine compiles for burgers' long run (engines.COMPILE_WORK)
-    assert result.info["engine"] == ("compiled" if name == "burgers" else "taylor")
+    # the default engine compiles for long runs without an output transform
+    # (engines.COMPILE_WORK)
+    assert result.info["engine"] == ("compiled" if name in COMPILED else "taylor")
     if name == "heat1d_inverse":
         assert result.unknowns["alpha"] == pytest.approx(ALPHA, rel=0.01)
     assert result.error() <= TARGETS[name]
