@@ -117,6 +117,26 @@ def test_union_and_interior_shares_follow_measure():
     assert _chi2([q.sum() for q in quarters], [1, 1, 1]) > 1e-3
 
 
+def test_polygon_edges_and_spheres_get_points_by_measure():
+    x, n = CONCAVE.boundary().sample(3000, "uniform", 6)
+    v = CONCAVE.vertices
+    def cross(a, b):
+        return a[0] * b[:, 1] - a[1] * b[:, 0]
+
+    edges = [
+        np.abs(cross(q - p, x - p)) < 1e-9 * np.linalg.norm(q - p)
+        for p, q in zip(v, np.roll(v, -1, axis=0))
+    ]
+    counts = [e.sum() for e in edges]
+    assert sum(counts) == 3000
+    assert _chi2(counts, [np.linalg.norm(q - p) for p, q in zip(v, np.roll(v, -1, axis=0))]) > 1e-3
+    x, _ = SHAPES["shell"].boundary().sample(3000, "uniform", 7)
+    outer = np.isclose(np.linalg.norm(x, axis=1), 1.0)
+    assert _chi2([outer.sum(), (~outer).sum()], [1.0, 0.4**2]) > 1e-3
+    x, _ = SHAPES["ball4"].boundary().sample(3000, "uniform", 8)
+    assert _chi2([(x[:, 3] > 0).sum(), (x[:, 3] < 0).sum()], [1, 1]) > 1e-3
+
+
 def test_volumes_exact_or_estimated_with_their_error():
     assert math.isclose(pinn.Ball((0, 0, 0), 2).volume, 32 * math.pi / 3)
     assert math.isclose(pinn.Ball((0,) * 4, 1).volume, math.pi**2 / 2)
