@@ -5,8 +5,9 @@ approximate distance function of the constrained part (`pinn.distances`: zero th
 positive in the domain) and g the condition's value, which must be defined on the whole
 domain. Several parts on one field are joined by transfinite interpolation (Sukumar &
 Srivastava 2022): phi = 1 / sum(1 / phi_i) and g = sum(w_i g_i), w_i proportional to
-1 / phi_i, both written with products of the other parts' distances so that nothing divides
-by zero on a part.
+1 / phi_i, both written with products of the other parts' distances, each kept off zero by
+`pinn.distances.floor`, so that they stay finite on a part and where two parts meet (there g
+is the mean of their values).
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .distances import r_and
+from .distances import floor, r_and
 from .domain import Box
 from .errors import BadValue
-from .pointsets import _fields_of, _target
+from .pointsets import _check_where, _fields_of, _target
 
 STRICT = 1e-7  # how far inside (relative to the domain's size) counts as the interior
 
@@ -31,10 +32,9 @@ class Constraint:
         for c in conditions:
             name, fields = c.name or c.kind, _fields_of(problem, c)
             _target(c.value, len(fields), f"{name} (hard)")(x)  # shape and finiteness, once
-            value = _target(c.value, len(fields), f"{name} (hard)", checked=False)
             phi = carrier(problem.domain, c)
             for k, field in enumerate(fields):
-                column = _column(value, k)
+                column = _column(c.value, k)
                 self.parts.setdefault(problem.fields.index(field), []).append((phi, column))
 
     def distance(self, x: torch.Tensor) -> torch.Tensor:
@@ -59,6 +59,7 @@ class Constraint:
         """(phi, g) of field `j`'s parts, (N, 1) each."""
         parts = self.parts[j]
         phis = torch.cat([phi(x) for phi, _ in parts], dim=1)
+        phis = phis.clamp_min(floor(phis))
         gs = torch.cat([g(x) for _, g in parts], dim=1)
         if len(parts) == 1:
             return phis, gs
@@ -71,8 +72,14 @@ class Constraint:
 
 
 def _column(value, k: int):
+    """Column `k` of a condition's value at (N, d) points, (N, 1), built on the points'
+    device (a number becomes a filled tensor: no copy from the host each step)."""
+    if not callable(value):
+        return lambda x: x.new_full((len(x), 1), float(value))
+
     def column(x):
-        v = value(x)
+        v = torch.as_tensor(value(x), dtype=x.dtype, device=x.device)
+        v = v.reshape(len(x), -1)
         return v[:, k : k + 1] if v.shape[1] > 1 else v
 
     return column
@@ -97,8 +104,8 @@ def check_built_in(problem, transform) -> None:
     if not (isinstance(transform, Constrained) and transform.constraint is constraint):
         raise BadValue(
             "this problem has hard conditions (hard=True) that the network does not build in: "
-            "make it with pinn.MLP(problem, ...) or pinn.make_net(problem, ...), or give a "
-            "network of your own output_transform=pinn.constraints.Constrained("
+            "make it with pinn.MLP(problem, ...) or pinn.make_net(problem, ...); a network "
+            "class of your own takes output_transform=pinn.constraints.Constrained("
             "problem.constraint)"
         )
 
@@ -110,7 +117,8 @@ def build(problem) -> Constraint | None:
 
 
 def domain_distance(domain, x: torch.Tensor) -> torch.Tensor:
-    """The distance function of the whole spatial boundary of `domain`, (N, 1)."""
+    """The distance function of the whole spatial boundary of `domain`, (N, 1) (a domain
+    without one is refused by `carrier`)."""
     phi, start = None, 0
     for f in domain.factors:
         if f.time is None:
@@ -123,6 +131,7 @@ def domain_distance(domain, x: torch.Tensor) -> torch.Tensor:
 def carrier(domain, c):
     """phi(x) -> (N, 1) for the hard condition `c`: zero on the part it constrains, positive
     in the domain; a ValueError for a part it cannot describe."""
+    _check_where(domain, c)
     if c.kind == "initial":
         if domain.time is None:
             raise BadValue(f"initial: domain {domain!r} has no Time factor, so no initial slice")
@@ -137,6 +146,8 @@ def carrier(domain, c):
             "predicate or given points choose, use a soft condition"
         )
     if part[0] == "all":
+        if all(f.time is not None for f in domain.factors):
+            raise BadValue(f"{c.kind}: domain {domain!r} has no spatial boundary to build in")
         return lambda x: domain_distance(domain, x)
     if part[0] == "of":
         shape = part[1]
@@ -163,7 +174,9 @@ def _faces(domain, coords, kind):
         start += f.dim
 
     def phi(x):
-        inverse = sum(1 / (s * (x[:, col : col + 1] - v)) for col, v, s in faces)
+        inverse = sum(
+            1 / (s * (x[:, col : col + 1] - v)).clamp_min(floor(x)) for col, v, s in faces
+        )
         return 1 / inverse
 
     return phi

@@ -2,11 +2,13 @@
 torch, for hard constraints (`pinn.constraints`).
 
 A shape's `adf(x)` is zero on its boundary, positive inside, negative outside, with unit
-slope along the normal where the boundary is smooth: exact for balls, R-functions for boxes
-and constructive solids (Rvachev's R-conjunction f + g - sqrt(f^2 + g^2) and disjunction
-f + g + sqrt(f^2 + g^2) keep a boundary's zero set and its slope), and for polygons the join
-1 / sum(1 / phi_i) of trimmed segment distances (Sukumar & Srivastava 2022), signed by a
-crossing test. Constants enter as Python floats, so nothing is copied to the device per call.
+slope along the normal where the boundary is smooth: (r^2 - |x - c|^2) / (2r) for balls,
+R-functions for boxes and constructive solids (Rvachev's R-conjunction f + g - sqrt(f^2 +
+g^2) and disjunction f + g + sqrt(f^2 + g^2) keep a boundary's zero set and its slope), and
+for polygons the join 1 / sum(1 / phi_i) of trimmed segment distances (Sukumar & Srivastava
+2022), signed by a crossing test. Square roots and inverses are kept off zero by `floor`, so
+values and derivatives stay finite on the boundary and at its corners. Constants enter as
+Python floats, so nothing is copied to the device per call.
 """
 
 from __future__ import annotations
@@ -15,14 +17,25 @@ import numpy as np
 import torch
 
 
+def floor(t: torch.Tensor) -> float:
+    """The smallest distance kept apart from zero, sqrt of the dtype's smallest normal
+    number (1e-19 in float32): its inverse squared is still finite."""
+    return torch.finfo(t.dtype).tiny ** 0.5
+
+
+def _hypot(f: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+    """sqrt(f^2 + g^2), with a finite derivative where both vanish."""
+    return torch.sqrt(f * f + g * g + floor(f) ** 2)
+
+
 def r_and(f: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
     """Positive where both are, zero on the boundary of that region (R-conjunction)."""
-    return f + g - torch.sqrt(f * f + g * g)
+    return f + g - _hypot(f, g)
 
 
 def r_or(f: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
     """Positive where either is, zero on the boundary of that region (R-disjunction)."""
-    return f + g + torch.sqrt(f * f + g * g)
+    return f + g + _hypot(f, g)
 
 
 def box(lo, hi, x: torch.Tensor) -> torch.Tensor:
@@ -35,7 +48,7 @@ def box(lo, hi, x: torch.Tensor) -> torch.Tensor:
 
 
 def ball(center, radius: float, x: torch.Tensor) -> torch.Tensor:
-    """(r^2 - |x - c|^2) / (2 r): exact on the sphere, with unit slope there."""
+    """(r^2 - |x - c|^2) / (2 r): zero on the sphere, with unit slope there."""
     square = sum((x[:, j] - c) ** 2 for j, c in enumerate(center.tolist()))
     return (radius**2 - square) / (2 * radius)
 
@@ -49,7 +62,7 @@ def polygon(vertices: np.ndarray, x: torch.Tensor) -> torch.Tensor:
         f = ((px - x0) * (y1 - y0) - (py - y0) * (x1 - x0)) / length  # to the edge's line
         mx, my = (x0 + x1) / 2, (y0 + y1) / 2
         t = ((length / 2) ** 2 - (px - mx) ** 2 - (py - my) ** 2) / length  # >= 0 near the edge
-        phi = torch.sqrt(f**2 + ((torch.sqrt(t**2 + f**4) - t) / 2) ** 2)
+        phi = _hypot(f, (_hypot(t, f * f) - t) / 2)
         inverse = inverse + 1 / phi
         if y0 != y1:  # crossing test of a ray in +x
             crosses = (y0 > py) != (y1 > py)

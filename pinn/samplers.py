@@ -19,8 +19,9 @@ METHODS = ("uniform", "sobol", "halton", "lhs")
 
 
 class UnitStream:
-    """Points of the unit cube [0, 1)^k drawn by `method`; a quasi-random sequence continues
-    from one `draw` to the next, so candidates drawn in rounds stay one sequence."""
+    """Points of the unit cube [0, 1)^k drawn by `method`; a Sobol or Halton sequence
+    continues from one `draw` to the next, so candidates drawn in rounds stay one sequence
+    (uniform and Latin hypercube points are drawn afresh each round)."""
 
     def __init__(self, k: int, method: str, rng: np.random.Generator):
         if method not in METHODS:
@@ -55,13 +56,13 @@ def accepted(n: int, draw: Callable, what: str) -> tuple[np.ndarray, ...]:
     what was found when `MAX_CANDIDATES` do not give them."""
     parts, tried, found = [], 0, 0
     while found < n:
-        rate = found / tried if found else 1.0 / max(tried, 1) if tried else 1.0
+        rate = found / tried if found else 1.0 / tried if tried else 1.0
         m = min(MAX_CANDIDATES - tried, int(1.25 * (n - found) / rate) + 64)
         if m <= 0:
             share = f"{found} of {tried:,}" if found else f"none of {tried:,}"
             raise BadValue(
                 f"{what} selected {share} candidate points, too few for {n}; it must select a "
-                "part with positive measure (for a face: torch.isclose(x[:, 0], 1.0))"
+                "part with positive measure (a face: torch.isclose(x[:, 0], torch.tensor(1.0).to(x)))"
             )
         mask, *arrays = draw(m)
         mask = np.asarray(mask, dtype=bool).reshape(-1)

@@ -129,7 +129,9 @@ class Polygon(Domain):
                 f"Polygon vertices {v.tolist()} do not bound a simple polygon: "
                 f"{explain_validity(shape)}"
             )
-        self.shape = orient(shape, 1.0)  # counter-clockwise: the outward normal is to the right
+        # counter-clockwise, so the outward normal is to the right; a repeated vertex (an
+        # edge of length 0) dropped
+        self.shape = orient(shapely.remove_repeated_points(shape), 1.0)
         shapely.prepare(self.shape)
         self.vertices = np.asarray(self.shape.exterior.coords)[:-1]
         self.names = check_names(names, 2)

@@ -47,8 +47,10 @@ class Solid(Domain):
             self.lo, self.hi = np.maximum(a.lo, b.lo), np.minimum(a.hi, b.hi)
         else:
             self.lo, self.hi = a.lo, a.hi
-        self.scale = float(np.max(a.hi - a.lo))
-        if np.any(self.lo >= self.hi) or self._own_volume() <= 0:
+        if np.any(self.lo >= self.hi):
+            raise BadValue(f"{self!r} is empty")
+        self.scale = float(np.max(self.hi - self.lo))
+        if self._own_volume() <= 0:
             raise BadValue(f"{self!r} is empty")
 
     def _describe(self) -> str:
@@ -120,14 +122,19 @@ class Solid(Domain):
     def _own_boundary(self, coords):
         edge = self._on_edge
         own = [p.where(edge) for p in self.a._own_boundary(coords)]
-        tol = TOL * self.scale
-        apart = lambda x, n: np.abs(self.a.sdf(x)) > tol  # noqa: E731  (else a's piece holds it)
         flip = self.op == "difference"
         other = [
-            (_turned(p) if flip else p).where(edge).where(apart)
+            (_turned(p) if flip else p).where(edge).where(self._not_held_by_a)
             for p in self.b._own_boundary(coords)
         ]
         return own + other
+
+    def _not_held_by_a(self, x, normals):
+        """Whether `a`'s boundary does not hold the point with the same outward normal (where
+        it does, `a`'s piece has it already)."""
+        step = STEP * self.scale * normals
+        on = np.abs(self.a.sdf(x)) <= TOL * self.scale
+        return ~(on & (self.a.sdf(x - step) < 0) & (self.a.sdf(x + step) > 0))
 
     def _on_edge(self, x, normals):
         """Whether the point is on the solid's boundary, a step inward staying in the solid

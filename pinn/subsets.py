@@ -50,10 +50,10 @@ class Subset:
         """The part of this subset whose points `keep` (a mask of (N, dim) points) accepts
         (`part` as in the class docstring); `check`: a ValueError now if it holds no point."""
         pieces = tuple(p.where(lambda x, n: keep(x)) for p in self.pieces)
-        part = Subset(self.domain, pieces, label or self.label, part)
+        subset = Subset(self.domain, pieces, label or self.label, part)
         if check:
-            part.sample(1, "uniform", 0)
-        return part
+            subset.sample(1, "uniform", 0)
+        return subset
 
     @property
     def measure(self) -> float:

@@ -63,8 +63,14 @@ def exact(x):
 def solve(h: float):
     """The P2 finite-element solution on a mesh of size `h` (holes as inscribed polygons with
     edges of h / 4), as a function of (N, 2) points."""
-    import skfem
-    import triangle
+    try:
+        import skfem
+        import triangle
+    except ImportError as e:
+        raise ImportError(
+            f"plate_with_holes' finite-element reference needs {e.name}: "
+            "pip install 'pinn[reference]'"
+        ) from e
     from matplotlib.tri import Triangulation
     from skfem.helpers import dot, grad
 
@@ -82,7 +88,7 @@ def solve(h: float):
     )
     m = skfem.MeshTri(*(np.ascontiguousarray(mesh[k].T) for k in ("vertices", "triangles")))
     near = lambda part, x: np.abs(np.hypot(x[0] - part[0][0], x[1] - part[0][1]) - part[1])  # noqa: E731
-    on = lambda part: lambda x: near(part, x) < h / 8  # noqa: E731  (the chords sag by ~h^2/100)
+    on = lambda part: lambda x: near(part, x) < h / 8  # noqa: E731  (chords sag by h^2 / (128 r))
     m = m.with_boundaries(
         {
             "edges": lambda x: np.minimum.reduce([x[0], WIDTH - x[0], x[1], HEIGHT - x[1]]) < 1e-9,

@@ -165,12 +165,6 @@ def test_a_hard_condition_trains_the_annulus():
         (lambda: _problem(SQUARE, pinn.dirichlet(on=lambda x: x[:, 0] > 0, hard=True)), "soft"),
         (
             lambda: _problem(
-                SQUARE, pinn.dirichlet(on=SQUARE.boundary(of=pinn.Disk((0, 0), 0.5)), hard=True)
-            ),
-            "selected none",
-        ),
-        (
-            lambda: _problem(
                 SQUARE,  # the band's sides x = +-0.5 cross the square
                 pinn.dirichlet(
                     on=SQUARE.boundary(of=pinn.Rectangle((-0.5, -1), (0.5, 1))), hard=True
@@ -183,6 +177,11 @@ def test_a_hard_condition_trains_the_annulus():
             "box factors",
         ),
         (lambda: _problem(SQUARE, pinn.initial(1.0, hard=True)), "no Time factor"),
+        (
+            lambda: _problem(SQUARE, pinn.dirichlet(on=pinn.Disk((0, 0), 2).boundary(), hard=True)),
+            "another domain",
+        ),
+        (lambda: _problem(pinn.Time(0, 1), pinn.dirichlet(0.0, hard=True)), "no spatial boundary"),
         (lambda: pinn.initial(1.0, order=1, hard=True), "order=0"),
         (lambda: pinn.dirichlet(hard=1), "True or False"),
     ],
@@ -190,6 +189,22 @@ def test_a_hard_condition_trains_the_annulus():
 def test_bad_hard_conditions_are_refused(make, match):
     with pytest.raises((BadValue, TypeError), match=match):
         make()
+
+
+def test_where_two_hard_parts_meet_the_network_stays_finite():
+    """At (x = 0, t = 0) the boundary's and the initial slice's distances both vanish: the
+    values and the derivatives there are finite, and u is the mean of the two values."""
+    d = pinn.Interval("x", 0, 1) * pinn.Time(0, 1)
+    problem = _problem(d, pinn.dirichlet(1.0, hard=True), pinn.initial(3.0, hard=True))
+    net = _net(problem)
+    corners = tensor([[0.0, 0.0], [1.0, 0.0]]).requires_grad_(True)
+    u = net(corners)
+    (grad,) = torch.autograd.grad(u.sum(), corners)
+    assert torch.allclose(u, tensor([[2.0], [2.0]])) and torch.isfinite(grad).all()
+    grid = tensor(d.grid(400))
+    assert torch.isfinite(net(grid)).all()
+    square = _problem(SQUARE, pinn.dirichlet(0.0, on=SQUARE.boundary("x", "y"), hard=True))
+    assert torch.isfinite(_net(square)(tensor(SQUARE.grid(400)))).all()
 
 
 def test_a_network_without_the_constraint_is_refused_by_train():
