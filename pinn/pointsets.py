@@ -195,9 +195,9 @@ def _user_residual(fn):
     return lambda f, p, pts: fn(f)
 
 
-def _target(value, k: int, name: str, checked: bool = True):
-    """The condition value at (N, d) points as (N, 1) or (N, k); `checked`: also that it is
-    finite (a host sync: at sampling, not in the step loop)."""
+def _target(value, k: int, name: str):
+    """The condition value at (N, d) points as (N, 1) or (N, k), checked to be finite (a
+    host sync: at sampling, not in the step loop)."""
 
     def target(x):
         if callable(value):
@@ -213,8 +213,7 @@ def _target(value, k: int, name: str, checked: bool = True):
                 f"{name}: value returned shape {tuple(v.shape)} for {len(x)} points; "
                 f"expected ({len(x)},), ({len(x)}, 1) or ({len(x)}, {k})"
             )
-        if checked:
-            _check_finite(x, v, f"{name}: value is")
+        _check_finite(x, v, f"{name}: value is")
         return v
 
     return target
