@@ -69,9 +69,6 @@ class Domain:
         candidates belong)."""
         return True
 
-    def _own_keep(self, x: np.ndarray) -> np.ndarray:
-        return np.ones(len(x), dtype=bool)
-
     def _candidate_volume(self) -> float:
         return self._own_volume()
 
@@ -117,7 +114,7 @@ class Domain:
     @property
     def _keep(self) -> Callable | None:
         """The mask of candidate points that lie in the domain; None if all do."""
-        keeps = [(i, f) for i, f in zip(self._columns(), self.factors) if _filters(f)]
+        keeps = [(i, f) for i, f in zip(self._columns(), self.factors) if not f._exact]
         if not keeps:
             return None
 
@@ -236,17 +233,12 @@ class Domain:
                 part = x[:, columns[j]]
                 if j == index and piece.keep is not None:
                     mask &= piece.keep(part, normals[:, columns[j]])
-                elif j != index and _filters(f):
+                elif j != index and not f._exact:
                     mask &= f._own_keep(part)
             return mask
 
-        filtered = piece.keep is not None or any(_filters(f) for f in others)
+        filtered = piece.keep is not None or any(not f._exact for f in others)
         return Piece(measure, k, embedded, keep if filtered else None)
-
-
-def _filters(f: Domain) -> bool:
-    """Whether some candidates of factor `f` fall outside it."""
-    return not f._exact
 
 
 def _both(a: Callable | None, b: Callable | None) -> Callable | None:
