@@ -1,8 +1,10 @@
 """Recipes as plain JSON configs, and `--set key=value` overrides on them.
 
 A recipe holds objects (`{"net": {...}, "stages": [pinn.Adam(...), ...], "l2": ...}`); its
-config holds the same settings as JSON values, each stage and schedule a dict with a "type":
-`{"type": "adam", "steps": 2000, "lr": 0.001, "decay": {"type": "exponential", ...}}`. A
+config holds the same settings as JSON values, each stage, schedule and strategy a dict with a
+"type": `{"type": "adam", "steps": 2000, "lr": 0.001, "decay": {"type": "exponential", ...}}`,
+`"weighting": [{"type": "causal", "tol": 1.0, "chunks": 32}, {"type": "gradnorm", ...}]`,
+`"sampling": {"type": "rad", "every": 1000, ...}`. A
 "problem" section, when present, holds the keyword arguments of the problem's `problem()` and
 passes through unchanged. The syntax of overrides is documented in docs/training.md.
 """
@@ -18,10 +20,28 @@ import torch
 
 from .errors import BadValue
 from .nets import architecture
-from .training import trainer
+from .training import (
+    R3,
+    RAD,
+    RAR,
+    RBA,
+    Causal,
+    GradNorm,
+    NTKWeights,
+    Resample,
+    SelfAdaptive,
+    trainer,
+)
+from .training.sampling import Sampling
 from .training.schedules import SCHEDULES, Schedule
 from .training.stages import Stage, TorchOptimizer, registry
 from .training.stopping import EarlyStopping
+from .training.weighting import Combined, FixedWeights, Weighting
+
+WEIGHTINGS = {
+    cls.name: cls for cls in (FixedWeights, GradNorm, NTKWeights, SelfAdaptive, RBA, Causal)
+}
+SAMPLINGS = {cls.name: cls for cls in (Resample, RAR, RAD, R3)}
 
 SCHEDULE_TYPES = {cls.name: cls for cls in SCHEDULES}
 RUNTIME = (
@@ -37,18 +57,19 @@ ANY = "any"
 
 # -- recipe <-> config --------------------------------------------------------------------------
 def recipe_to_config(recipe: dict) -> dict:
-    """The recipe as JSON values: stages, schedules and early stopping become dicts with their
-    every field, tuples become lists. Callables (an output transform, say) are kept as they are.
-    Weighting and sampling strategies have no config form yet: a recipe with one fails here,
-    by name (`resample_every=` is the config form of `pinn.Resample`).
+    """The recipe as JSON values: stages, schedules, strategies and early stopping become dicts
+    with their every field, tuples become lists. Callables (an output transform, say) are kept
+    as they are. A weighting or sampling strategy of your own has no config form: a recipe with
+    one fails here, by name.
     """
-    for key in ("weighting", "sampling"):
-        if recipe.get(key) is not None:
-            raise BadValue(
-                f"{key}={recipe[key]!r} cannot be written to a run's config yet; train it "
-                "with pinn.train from Python (resample_every=N is the config form of "
-                "pinn.Resample(every=N))"
-            )
+    for key, kinds in (("weighting", WEIGHTINGS), ("sampling", SAMPLINGS)):
+        value = recipe.get(key)
+        for part in value if isinstance(value, (list, tuple)) else [value]:
+            if part is not None and kinds.get(getattr(part, "name", None)) is not type(part):
+                raise BadValue(
+                    f"{key}={part!r} cannot be written to a run's config (only the built-in "
+                    f"ones can: {', '.join(kinds)}); train it with pinn.train from Python"
+                )
     return {key: _to_json(value) for key, value in recipe.items()}
 
 
@@ -74,6 +95,15 @@ def config_to_recipe(config: dict) -> dict:
         recipe["stages"] = [_stage(d, f"stages.{i}") for i, d in enumerate(stages)]
     if config.get("early_stopping") is not None:
         recipe["early_stopping"] = _build(EarlyStopping, config["early_stopping"], "early_stopping")
+    weighting = config.get("weighting")
+    if isinstance(weighting, list):
+        recipe["weighting"] = [
+            _strategy(d, WEIGHTINGS, f"weighting.{i}") for i, d in enumerate(weighting)
+        ]
+    elif weighting is not None:
+        recipe["weighting"] = _strategy(weighting, WEIGHTINGS, "weighting")
+    if config.get("sampling") is not None:
+        recipe["sampling"] = _strategy(config["sampling"], SAMPLINGS, "sampling")
     return recipe
 
 
@@ -85,6 +115,11 @@ def _to_json(value):
         return {"type": value.name, **_fields_json(value)}
     if isinstance(value, EarlyStopping):
         return _fields_json(value)
+    if isinstance(value, Combined):
+        return [_to_json(w) for w in value.parts]
+    if isinstance(value, (Weighting, Sampling)):
+        settings = _fields_json(value) if dataclasses.is_dataclass(value) else value.settings()
+        return {"type": value.name, **_to_json(settings)}
     if isinstance(value, (list, tuple)):
         return [_to_json(v) for v in value]
     if isinstance(value, dict):
@@ -123,6 +158,25 @@ def _stage(d, where) -> Stage:
         d["decay"] = _schedule(d["decay"], f"{where}.decay")
     fixed = {"optim": getattr(torch.optim, kind)} if cls is TorchOptimizer else {}
     return _build(cls, d, where, kind, **fixed)
+
+
+def _strategy(d, kinds: dict, where: str):
+    """A weighting or sampling strategy from its dict: the class its "type" names, built
+    with the other keys (each an argument of that class)."""
+    if not isinstance(d, dict) or d.get("type") not in kinds:
+        raise BadValue(
+            f"{where}: a strategy must be a dict whose 'type' is one of {', '.join(kinds)}, "
+            f"got {d!r}"
+        )
+    d = dict(d)
+    cls = kinds[d.pop("type")]
+    valid = _signature(cls.__init__, skip=("self",))
+    _check_keys(d, valid, where, cls.name)
+    args = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
+    try:
+        return cls(**args)
+    except (TypeError, ValueError) as e:
+        raise BadValue(f"{where}: {e}") from None
 
 
 def _schedule_class(kind, where):

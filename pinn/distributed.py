@@ -144,6 +144,12 @@ class Group:
             self._collective(lambda: dist.all_reduce(values))
         return values
 
+    def max(self, values: torch.Tensor) -> torch.Tensor:
+        """The elementwise maximum of `values` over the processes (in place)."""
+        if self.world > 1:
+            self._collective(lambda: dist.all_reduce(values, op=dist.ReduceOp.MAX))
+        return values
+
     def value(self, x: float) -> float:
         """Rank 0's value of `x`, on every process: for a number that each process computes
         on its own (a validation loss) and that decisions depend on."""

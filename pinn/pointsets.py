@@ -28,6 +28,7 @@ class Points:
     target: torch.Tensor | None = None
     paired: bool = False  # periodic sets hold (lo face; hi face) rows, kept together
     total: int | None = None  # a process's share of a batch: the batch's rows (pairs)
+    rows: torch.Tensor | None = None  # these rows' indices in the set's points (None: all)
 
     def __len__(self) -> int:
         return len(self.x) // 2 if self.paired else len(self.x)
@@ -36,7 +37,8 @@ class Points:
         """The rows `idx` (pairs kept together), for mini-batches."""
         rows = torch.cat([idx, idx + len(self)]) if self.paired else idx
         pick = lambda t: None if t is None else t[rows]  # noqa: E731
-        return Points(self.x[rows], pick(self.normals), pick(self.target), self.paired)
+        index = idx if self.rows is None else self.rows[idx]
+        return Points(self.x[rows], pick(self.normals), pick(self.target), self.paired, rows=index)
 
     def share(self, rows: torch.Tensor | None, rank: int, world: int) -> Points:
         """Process `rank`'s part of the rows `rows` (None: all rows), in order, of `world`

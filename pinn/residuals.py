@@ -18,6 +18,7 @@ import torch
 from . import engines
 from .errors import BadType, BadValue
 from .fields import Fields, Params
+from .pointsets import Points
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class Residual:
     x: torch.Tensor
     pointwise: bool = False
     total: int | None = None  # rows of the batch over all processes; None: these rows
+    rows: torch.Tensor | None = None  # the rows' indices in the set's points; None: all
 
     def losses(self) -> torch.Tensor:
         """The per-point losses: r**2 (or r itself when already pointwise)."""
@@ -85,7 +87,11 @@ def terms(s, f: Fields, pts, p: Params) -> dict[str, Residual]:
     x = x[: len(pts)] if pts.paired else x  # periodic sets: the rows of the low face
     return {
         t.name: Residual(
-            as_residual(t.residual(f, p, pts), len(pts), t.name), t.weight, x, total=pts.total
+            as_residual(t.residual(f, p, pts), len(pts), t.name),
+            t.weight,
+            x,
+            total=pts.total,
+            rows=pts.rows,
         )
         for t in s.terms
     }
@@ -108,3 +114,23 @@ def as_residual(r, n: int, name: str) -> torch.Tensor:
             f"expected ({n},) or ({n}, k): one value per point (no .mean() or sum)"
         )
     return r
+
+
+def magnitudes(problem, net, x, unknowns=None, engine=None, chunk: int = 4096) -> torch.Tensor:
+    """The squared residual of the PDE at points `x` (N, d), summed over its terms and
+    columns: (N,), detached, evaluated `chunk` points at a time so memory stays bounded (for
+    adaptive sampling: `pinn.RAD`, `pinn.RAR`, `pinn.R3`)."""
+    s = next(s for s in problem.sets if s.name == "pde")
+    p = unknowns.view() if unknowns is not None else Params({})
+    out = []
+    with torch.enable_grad():  # nested reverse mode differentiates in the points
+        for part in x.detach().split(chunk):
+            part = part.requires_grad_(True)
+            if engine is None:
+                u, known = net(part), {}
+            else:
+                ((u, known),) = engines.evaluate(engine, net, [(part, problem.derivatives[s.name])])
+            f = Fields(part, u, problem.coords, problem.fields, known)
+            res = terms(s, f, Points(part), p)
+            out.append(sum(r.losses().detach().sum(1) for r in res.values()))
+    return torch.cat(out)

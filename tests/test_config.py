@@ -181,8 +181,9 @@ def test_a_config_trains():
     assert result.history[-1]["step"] == 5 and "loss_l1" in result.history[-1]
 
 
-def test_strategies_have_no_config_form_yet_and_say_so():
-    from pinn.config import recipe_to_config
+def test_resample_has_a_config_form():
+    from pinn.config import config_to_recipe, recipe_to_config
 
-    with pytest.raises(pinn.errors.BadValue, match="sampling=.*resample_every=N"):
-        recipe_to_config({"stages": [pinn.Adam()], "sampling": pinn.Resample(every=5)})
+    config = recipe_to_config({"stages": [pinn.Adam()], "sampling": pinn.Resample(every=5)})
+    assert config["sampling"] == {"type": "resample", "every": 5}
+    assert config_to_recipe(config)["sampling"] == pinn.Resample(every=5)

@@ -1,9 +1,13 @@
 """Training: the trainer and its parts: stages (optimizers), schedules, sampling, weighting,
 early stopping, recovery and the loops that run them (`pinn.train` is the function)."""
 
+from .attention import RBA, SelfAdaptive
+from .balancing import GradNorm, NTKWeights
 from .bfgs import BFGS
+from .causal import Causal
 from .levenberg import LevenbergMarquardt
 from .recovery import TrainingDiverged
+from .refinement import R3, RAD, RAR
 from .sampling import Resample, Sampler, Sampling
 from .schedules import (
     Constant,
@@ -44,7 +48,15 @@ __all__ = [
     "EarlyStopping",
     "Weighting",
     "FixedWeights",
+    "GradNorm",
+    "NTKWeights",
+    "SelfAdaptive",
+    "RBA",
+    "Causal",
     "Sampling",
     "Sampler",
     "Resample",
+    "RAR",
+    "RAD",
+    "R3",
 ]

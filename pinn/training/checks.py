@@ -17,7 +17,7 @@ from ..supervised import Supervised
 from .sampling import Resample
 from .stages import LBFGS, Adam, Stage
 from .stopping import EarlyStopping
-from .weighting import FixedWeights, Weighting
+from .weighting import Combined, FixedWeights, Weighting
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -144,6 +144,10 @@ def strategies(weighting, sampling, resample_every):
     """The weighting and sampling strategies of a run: the defaults for None, and
     `resample_every=N` as `Resample(every=N)`."""
     weighting = FixedWeights() if weighting is None else weighting
+    if isinstance(weighting, (list, tuple)):
+        if not weighting:
+            raise BadValue("weighting=[] combines nothing; give one weighting, a list, or None")
+        weighting = Combined(weighting)
     if not isinstance(weighting, Weighting):
         raise BadType(
             f"weighting must be a pinn weighting such as pinn.FixedWeights(), got {weighting!r}"

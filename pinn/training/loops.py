@@ -21,7 +21,7 @@ def first_order(stage, index, optimizer, scheduler, loss_terms, run, done: int) 
     for k in range(done, stage.steps):
         batch = run.sampler.next()
         optimizer.zero_grad(set_to_none=True)
-        terms = loss_terms(batch, run.step)
+        terms = loss_terms(batch, run.step, adapt=True)
         loss = sum(terms.values())
         loss.backward()
         terms, loss = run.reduce(terms, loss, optimizer)  # over the processes, if several

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import torch
 
+from .. import engines
 from ..jacobian import blocks
+from ..residuals import magnitudes
 from .regularization import penalties, weights
 
 
@@ -23,12 +25,27 @@ class Objective:
         self.weighting, self.l1, self.l2, self.group = weighting, l1, l2, group
         self.weights = weights(net)
 
-    def __call__(self, batch, step) -> dict[str, torch.Tensor]:
-        """The loss terms of `batch` at `step` (this process's part of them)."""
+    @property
+    def params(self) -> list[torch.Tensor]:
+        """The trained tensors: the network's parameters, then the unknowns'."""
+        return [*self.net.parameters(), *self.unknowns.parameters()]
+
+    def __call__(self, batch, step, adapt: bool = False) -> dict[str, torch.Tensor]:
+        """The loss terms of `batch` at `step` (this process's part of them); `adapt`: a
+        first-order step, at which an adaptive weighting updates its state first."""
         residuals = self.problem.residuals(self.net, batch, self.unknowns, self.engine)
+        if adapt:
+            self.weighting.update(residuals, {}, step, self, batch)
         terms = self.weighting(residuals, step)
         terms.update(self.group.once(penalties(self.weights, self.l1, self.l2)))
         return terms
+
+    def magnitudes(self, x: torch.Tensor) -> torch.Tensor:
+        """The PDE's squared residual at points `x`, per point (`pinn.residuals.magnitudes`),
+        by the eager Taylor pass where the run compiles it (the candidates' count would
+        compile it again)."""
+        engine = engines.taylor if isinstance(self.engine, engines.Compiled) else self.engine
+        return magnitudes(self.problem, self.net, x, self.unknowns, engine)
 
     def normal_equations(self, batch, params, chunk=None):
         """(A, b, terms) with A = JᵀJ and b = Jᵀr of the scaled residual vector r (its squared

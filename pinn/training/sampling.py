@@ -49,6 +49,7 @@ class Sampling:
 class Resample(Sampling):
     """Fresh points, drawn as the first ones were, every `every` steps."""
 
+    name = "resample"
     every: int = 1000
 
     def __post_init__(self):
@@ -84,6 +85,13 @@ class Sampler:
             )
         if strategy is not None:
             _positive(f"{type(strategy).__name__}: every", getattr(strategy, "every", None), True)
+            if getattr(strategy, "residuals", False) and "pde" not in {
+                s.name for s in getattr(problem, "sets", ())
+            }:
+                raise BadValue(
+                    f"{type(strategy).__name__} moves the PDE's collocation points, but this "
+                    "problem has no PDE residual"
+                )
         self.problem, self.dtype, self.device = problem, dtype, device
         self.strategy, self.shard = strategy, shard
         self.rng = np.random.default_rng(seed)
@@ -98,6 +106,23 @@ class Sampler:
         self.per_epoch = 1 if batch_size is None else math.ceil(largest / batch_size)
         self.epoch = self.iteration = self.steps = self.drawn_at = 0
         self._queue: list = []
+        self.objective = None  # the run's loss (`Objective`), which the strategies may read
+
+    def sizes(self) -> dict[str, int]:
+        """The rows of each loss term's point set."""
+        sets = getattr(self.problem, "sets", None)
+        if sets is None:
+            return {k: len(p) for k, p in self.points.items()}
+        return {t.name: len(self.points[s.name]) for s in sets for t in s.terms}
+
+    def candidates(self, n: int) -> torch.Tensor:
+        """`n` fresh points in the domain (N, d), from the sampler's random stream."""
+        x = self.problem.domain.sample(n, self.problem.sampler, self.rng)
+        return torch.as_tensor(x, dtype=self.dtype, device=self.device)
+
+    def magnitudes(self, x: torch.Tensor) -> torch.Tensor:
+        """The PDE's squared residual at `x` per point, for the network as it is now."""
+        return self.objective.magnitudes(x)
 
     def draw(self) -> dict:
         """A fresh draw of every point set, from the sampler's random stream."""
@@ -119,6 +144,8 @@ class Sampler:
         due = self.strategy is not None and self.steps - self.drawn_at >= self.strategy.every
         if due:
             self.points, self._queue, self.drawn_at = self.strategy.points(self), [], self.steps
+            if self.objective is not None:
+                self.objective.weighting.points_changed(self.sizes())
         if not self._queue:
             self._queue = self._shuffle()
             self.epoch, self.iteration = self.epoch + 1, 0

@@ -148,6 +148,8 @@ def train(
         result = Result(problem, net, unknowns, device=device, dtype=dtype, n_eval=n_eval)
         params = [*net.parameters(), *unknowns.parameters()]
         loss_terms = Objective(problem, net, unknowns, engine, weighting, l1, l2, group)
+        sampler.objective = loss_terms
+        weighting.start(loss_terms, sampler.sizes())  # before a resume loads its state
         for stage in stages:  # a dense matrix too large, say: before any step
             stage.check_params(params, device, loss_terms)
 

@@ -1,27 +1,66 @@
 """Loss weighting: the part of the training step that turns the residual vector of every term
 into the loss terms that are summed and differentiated.
 
-A weighting is a value passed as `pinn.train(..., weighting=...)`. It sees the residuals of
-one step (`pinn.residuals.Residual`: the rows `r`, the term's declared weight, the points)
-and returns one scalar tensor per term. One that adapts its weights keeps them as state, with
-`state_dict()` / `load_state_dict()`, so that a run resumes exactly; it must read values back
-from the device only when it updates (every so many steps), never at every step.
+A weighting is a value passed as `pinn.train(..., weighting=...)`; a list of them combines
+(`[pinn.Causal(), pinn.GradNorm()]`: their factors multiply). It sees the residuals of one step
+(`pinn.residuals.Residual`: the rows `r`, the term's declared weight, the points) and returns
+one scalar tensor per term. The built-in ones give each term's rows a factor (`factors`: one
+number per term, or one per row), so the term is `weight * mean(factor * r**2)`.
+
+An adaptive weighting changes its factors in `update`, which the first-order stages call once
+per step before the loss (closure stages such as L-BFGS keep the factors as they are: their
+line search needs one fixed function). Its state (`state_dict()` / `load_state_dict()`) is
+checkpointed, so a run resumes exactly. Updates stay on the device: no value is read back.
 """
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 
 import torch
 
+from ..errors import BadType
 from ..residuals import Residual, mean_squares
 
 
 class Weighting:
-    """Base of the weightings: `weighting(residuals, step) -> {term: loss}`; no state."""
+    """Base of the weightings: `weighting(residuals, step) -> {term: loss}`.
+
+    The built-ins implement `factors` (and `update`, `start`, `points_changed` when they adapt);
+    one of your own may implement `__call__` alone (docs/architecture.md). `name` is its
+    type in a run's config, where its settings (`settings()`) are its other keys.
+    """
+
+    name: str = ""
+
+    def settings(self) -> dict:
+        """The arguments it was made with (its constructor's, read back from its attributes)."""
+        names = inspect.signature(type(self).__init__).parameters
+        return {k: getattr(self, k) for k in names if k != "self" and hasattr(self, k)}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.settings().items())
+        return f"{type(self).__name__}({args})"
+
+    def start(self, objective, sizes: dict[str, int]) -> None:
+        """A run begins (`objective`: its problem, network and processes): fresh state.
+        `sizes` are the rows of each term's point set."""
+
+    def factors(self, residuals: dict[str, Residual]) -> dict[str, torch.Tensor]:
+        """Each term's factor on its rows' squared residuals: a scalar tensor, or one value per
+        row (N, 1) or per entry (N, k) of `r`; a term left out has factor 1."""
+        return {}
+
+    def update(self, residuals, others: dict, step: int, objective, batch) -> None:
+        """Adapt the state at first-order step `step`. `others` are the factors of the other
+        weightings combined with this one (the terms' losses are taken with them)."""
+
+    def points_changed(self, sizes: dict[str, int]) -> None:
+        """The sampler replaced the training points (per-point state starts again)."""
 
     def __call__(self, residuals: dict[str, Residual], step: int) -> dict[str, torch.Tensor]:
-        raise NotImplementedError
+        return weighted(residuals, self.factors(residuals))
 
     def state_dict(self) -> dict:
         return {}
@@ -30,10 +69,93 @@ class Weighting:
         """Nothing to restore for a weighting without state."""
 
 
+def weighted(residuals: dict[str, Residual], factors: dict) -> dict[str, torch.Tensor]:
+    """`weight * mean(factor * r**2)` of every term (factor 1 where none is given)."""
+    return {
+        name: res.weight
+        * (res.mean(factors[name] * res.losses()) if name in factors else res.mean_square())
+        for name, res in residuals.items()
+    }
+
+
+def product(parts: list[dict]) -> dict:
+    """The factors of several weightings multiplied term by term."""
+    out: dict = {}
+    for part in parts:
+        for name, f in part.items():
+            out[name] = f if name not in out else out[name] * f
+    return out
+
+
+def term_loss(res: Residual, factor) -> torch.Tensor:
+    """mean(factor * r**2) of one term, without its declared weight."""
+    return res.mean_square() if factor is None else res.mean(factor * res.losses())
+
+
+def row_factor(values: torch.Tensor, res: Residual) -> torch.Tensor:
+    """The rows of a per-point state `values` (rows of the whole set) that `res` holds."""
+    return values if res.rows is None else values[res.rows]
+
+
+def keep_finite(new: torch.Tensor, old: torch.Tensor) -> torch.Tensor:
+    """`new` where it is finite, else `old`: a NaN residual never spoils the state (no sync)."""
+    return torch.where(torch.isfinite(new), new, old)
+
+
 @dataclass(frozen=True)
 class FixedWeights(Weighting):
     """Each term's declared weight times its mean squared residual, `weight * mean(r**2)`
     (the default)."""
 
+    name = "fixed"
+
     def __call__(self, residuals: dict[str, Residual], step: int) -> dict[str, torch.Tensor]:
         return mean_squares(residuals)
+
+
+class Combined(Weighting):
+    """Several weightings at once: their factors multiply; each adapts seeing the others'."""
+
+    def __init__(self, parts):
+        parts = list(parts)
+        self.parts = parts
+        for w in parts:
+            if not _combinable(w):
+                raise BadType(
+                    f"a list of weightings takes built-in ones (pinn.GradNorm(), "
+                    f"pinn.Causal(), ...) or ones that define their loss by factors() and do "
+                    f"not override __call__; got {w!r}"
+                )
+
+    def __repr__(self) -> str:
+        return repr(self.parts)
+
+    def start(self, objective, sizes) -> None:
+        for w in self.parts:
+            w.start(objective, sizes)
+
+    def factors(self, residuals):
+        return product([w.factors(residuals) for w in self.parts])
+
+    def update(self, residuals, others, step, objective, batch) -> None:
+        for i, w in enumerate(self.parts):
+            rest = [p.factors(residuals) for j, p in enumerate(self.parts) if j != i]
+            w.update(residuals, product([others, *rest]), step, objective, batch)
+
+    def points_changed(self, sizes) -> None:
+        for w in self.parts:
+            w.points_changed(sizes)
+
+    def state_dict(self) -> dict:
+        return {"parts": [w.state_dict() for w in self.parts]}
+
+    def load_state_dict(self, state: dict) -> None:
+        for w, s in zip(self.parts, state["parts"]):
+            w.load_state_dict(s)
+
+
+def _combinable(w) -> bool:
+    """Whether `w`'s loss is given by its factors alone, so that it can multiply others'."""
+    return isinstance(w, FixedWeights) or (
+        isinstance(w, Weighting) and type(w).__call__ is Weighting.__call__
+    )
