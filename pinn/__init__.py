@@ -5,9 +5,11 @@ exact solution. Everything users import lives here.
 """
 
 from . import adjoint, assimilation, distributed, engines, errors
+from .architectures import ModifiedMLP, PirateNet
 from .conditions import Condition, data, dirichlet, initial, neumann, periodic, residual, robin
 from .distributed import Distributed
 from .domain import Box, Domain, Interval, Product, Rectangle, Time
+from .embeddings import FourierFeatures, Periodic
 from .fields import Fields
 from .jets import Jet
 from .metrics import max_error, relative_l2
@@ -84,6 +86,10 @@ __all__ = [
     "Problem",
     "Unknowns",
     "MLP",
+    "ModifiedMLP",
+    "PirateNet",
+    "FourierFeatures",
+    "Periodic",
     "make_net",
     "Jet",
     "Result",

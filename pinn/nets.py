@@ -9,8 +9,10 @@ import torch
 from torch import nn
 
 from .constraints import Constrained
+from .embeddings import Embedding, scaled, specs
 from .errors import BadType, BadValue
 from .jets import Jet, Sin, _derivatives
+from .layers import dense, init_linear, mlp_jet, rwf_setting
 from .mlp_pass import mlp_pass
 
 ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
@@ -131,6 +133,13 @@ class MLP(nn.Module):
         batch_norm: a BatchNorm1d after each hidden linear layer: batch statistics in
             training, running statistics in evaluation. Under batch norm a point's output
             depends on the other points of its batch, and so do its derivatives.
+        embedding: None (default), `pinn.FourierFeatures(scale, features)`,
+            `pinn.Periodic({"x": period})` or a list of them applied in turn (Periodic
+            first): the first layer reads the embedding of the inputs instead of the scaled
+            inputs themselves.
+        rwf: random weight factorization (Wang et al. 2022): False (default); True or a pair
+            (mu, sigma) makes every weight W = diag(exp(s)) V with s ~ N(mu, sigma²) (default
+            (0.5, 0.1)) and V = W0 / exp(s) from the initializer's W0; s and V are trained.
     """
 
     def __init__(
@@ -144,6 +153,8 @@ class MLP(nn.Module):
         dropout: float | Sequence[float] = 0.0,
         batch_norm: bool = False,
         output_scaling: str | tuple | None = None,
+        embedding=None,
+        rwf: bool | tuple = False,
     ):
         super().__init__()
         if not (hasattr(problem, "fields") and hasattr(problem, "domain")):
@@ -180,9 +191,11 @@ class MLP(nn.Module):
         if constraint is not None:
             output_transform = Constrained(constraint, output_transform)
         self.init, self.output_transform = init, output_transform
-        fields = len(problem.fields)
-        dims = [problem.domain.dim, *hidden, fields]
-        self.linears = nn.ModuleList(nn.Linear(a, b) for a, b in zip(dims[:-1], dims[1:]))
+        fields, embedding, rwf = len(problem.fields), specs(embedding), rwf_setting(rwf)
+        self.embed = Embedding(embedding, problem.domain.names) if embedding else None
+        self.embedding, self.rwf = embedding, rwf
+        dims = [problem.domain.dim if self.embed is None else self.embed.width, *hidden, fields]
+        self.linears = nn.ModuleList(dense(a, b, rwf) for a, b in zip(dims[:-1], dims[1:]))
         self.act = globals()["activation"](activation)
         self.norms = nn.ModuleList(nn.BatchNorm1d(h) for h in hidden) if batch_norm else None
         self.dropouts = (
@@ -215,21 +228,26 @@ class MLP(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """Draw fresh weights with the network's initializer (torch's global RNG); zero biases."""
+        """Draw fresh weights with the network's initializer (torch's global RNG); zero biases.
+        The embedding's frequencies are drawn first."""
+        if self.embed is not None:
+            self.embed.reset_parameters()
         for layer in self.linears:
-            INITS[self.init](layer.weight)
-            nn.init.zeros_(layer.bias)
+            init_linear(layer, INITS[self.init])
         for norm in self.norms or ():
             norm.reset_parameters()
 
     def taylor(self, jet: Jet) -> Jet:
         """The Taylor pass (docs/architecture.md): the output before `output_transform` and
-        its derivative channels, by the tuned pass of `pinn.mlp_pass`."""
+        its derivative channels, by the tuned pass of `pinn.mlp_pass` (with an embedding, the
+        layers over `pinn.Jet`s: `pinn.layers.mlp_jet`)."""
         if not jet.is_input:
             raise BadValue(
                 "pinn.MLP's Taylor pass takes the jet of the coordinates themselves; inside a "
                 "network of your own, write the layers with Jet.linear and Jet.map instead"
             )
+        if self.embed is not None:
+            return mlp_jet(self, jet)
         u, channels = mlp_pass(self, jet.value, jet.chans, jet.plan)
         return Jet(u, channels, jet.chans, jet.plan)
 
@@ -244,7 +262,7 @@ class MLP(nn.Module):
         return None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = (x - self.shift) * self.scale
+        h = scaled(self, x)
         for i, layer in enumerate(self.linears[:-1]):
             h = layer(h)
             if self.norms is not None:
@@ -259,6 +277,12 @@ class MLP(nn.Module):
 
 
 ARCHITECTURES: dict[str, type[nn.Module]] = {"MLP": MLP}
+
+# registered here; pinn.architectures reads INITS and activation from this module only when it
+# builds a network, so either module may be imported first
+from .architectures import ModifiedMLP, PirateNet  # noqa: E402
+
+ARCHITECTURES.update(ModifiedMLP=ModifiedMLP, PirateNet=PirateNet)
 
 
 def architecture(arch: str) -> type[nn.Module]:
