@@ -18,6 +18,7 @@ import json
 
 import torch
 
+from .embeddings import FourierFeatures, Periodic
 from .errors import BadValue
 from .nets import architecture
 from .training import (
@@ -42,6 +43,7 @@ WEIGHTINGS = {
     cls.name: cls for cls in (FixedWeights, GradNorm, NTKWeights, SelfAdaptive, RBA, Causal)
 }
 SAMPLINGS = {cls.name: cls for cls in (Resample, RAR, RAD, R3)}
+EMBEDDINGS = {"fourier": FourierFeatures, "periodic": Periodic}
 
 SCHEDULE_TYPES = {cls.name: cls for cls in SCHEDULES}
 RUNTIME = (
@@ -88,6 +90,14 @@ def config_to_recipe(config: dict) -> dict:
                 f'net must be a dict of network arguments (and "arch"), got {config["net"]!r}'
             )
         _check_keys(config["net"], net_keys(config["net"].get("arch", "MLP"), "net"), "net")
+        embedding = config["net"].get("embedding")
+        if embedding is not None:
+            parts = embedding if isinstance(embedding, list) else [embedding]
+            built = [_strategy(d, EMBEDDINGS, f"net.embedding.{i}") for i, d in enumerate(parts)]
+            recipe["net"] = {
+                **config["net"],
+                "embedding": built if isinstance(embedding, list) else built[0],
+            }
     if "stages" in config:
         stages = config["stages"]
         if not isinstance(stages, list) or not stages:
@@ -115,6 +125,9 @@ def _to_json(value):
         return {"type": value.name, **_fields_json(value)}
     if isinstance(value, EarlyStopping):
         return _fields_json(value)
+    if isinstance(value, (FourierFeatures, Periodic)):
+        kind = next(k for k, cls in EMBEDDINGS.items() if isinstance(value, cls))
+        return {"type": kind, **_fields_json(value)}
     if isinstance(value, Combined):
         return [_to_json(w) for w in value.parts]
     if isinstance(value, (Weighting, Sampling)):
@@ -161,17 +174,17 @@ def _stage(d, where) -> Stage:
 
 
 def _strategy(d, kinds: dict, where: str):
-    """A weighting or sampling strategy from its dict: the class its "type" names, built
-    with the other keys (each an argument of that class)."""
+    """A weighting, sampling strategy or embedding from its dict: the class its "type" names,
+    built with the other keys (each an argument of that class)."""
     if not isinstance(d, dict) or d.get("type") not in kinds:
         raise BadValue(
-            f"{where}: a strategy must be a dict whose 'type' is one of {', '.join(kinds)}, "
-            f"got {d!r}"
+            f"{where}: expected a dict whose 'type' is one of {', '.join(kinds)}, got {d!r}"
         )
     d = dict(d)
-    cls = kinds[d.pop("type")]
+    kind = d.pop("type")
+    cls = kinds[kind]
     valid = _signature(cls.__init__, skip=("self",))
-    _check_keys(d, valid, where, cls.name)
+    _check_keys(d, valid, where, kind)
     args = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
     try:
         return cls(**args)

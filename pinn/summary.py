@@ -13,9 +13,13 @@ def summary(net: nn.Module, input_size: int | None = None) -> str:
     then the totals; a layer called twice (a shared activation) is listed each time and its
     parameters counted once.
 
-    `input_size` is the number of inputs (default: that of the first `nn.Linear`). The net is
-    run once on two zero inputs, in evaluation mode and without gradients.
+    `input_size` is the number of inputs (default: the coordinates of a pinn network, else the
+    inputs of the first `nn.Linear`). The net is run once on two zero inputs, in evaluation
+    mode and without gradients.
     """
+    shift = getattr(net, "shift", None)  # pinn's networks: one input shift per coordinate
+    if input_size is None and torch.is_tensor(shift) and shift.ndim == 1:
+        input_size = len(shift)
     if input_size is None:
         first = next((m for m in net.modules() if isinstance(m, nn.Linear)), None)
         if first is None:

@@ -10,6 +10,7 @@ errors; and a short training run of each on the Taylor engine.
 import contextlib
 import dataclasses
 import itertools
+import json
 import math
 import warnings
 
@@ -217,6 +218,35 @@ def test_embeddings_are_plain_dataclasses_a_config_can_write():
         with pytest.raises(dataclasses.FrozenInstanceError):
             spec.harmonics = 2
     assert dataclasses.asdict(pinn.Periodic({"x": 2})) == {"periods": {"x": 2.0}, "harmonics": 1}
+
+
+def test_embeddings_and_architectures_round_trip_through_a_config():
+    from pinn.config import config_to_recipe, recipe_to_config
+
+    net = {
+        "arch": "PirateNet",
+        "width": 16,
+        "embedding": [pinn.Periodic({"x": 2.0}), pinn.FourierFeatures(1.0, 8)],
+        "rwf": (1.0, 0.1),
+    }
+    config = recipe_to_config({"net": net})
+    assert config["net"]["embedding"] == [
+        {"type": "periodic", "periods": {"x": 2.0}, "harmonics": 1},
+        {"type": "fourier", "scale": 1.0, "features": 8},
+    ]
+    back = config_to_recipe(json.loads(json.dumps(config)))["net"]
+    assert back["embedding"] == net["embedding"]
+    p = problem(fields=("u",))
+    built = pinn.make_net(p, **{**back, "embedding": [pinn.FourierFeatures(1.0, 8)]})
+    assert isinstance(built, pinn.PirateNet)
+    with pytest.raises(ValueError, match="net.embedding.0: expected a dict whose 'type' is one of"):
+        config_to_recipe({"net": {"embedding": {"type": "gaussian"}}})
+
+
+def test_summary_reads_the_inputs_of_any_pinn_network():
+    p = problem(fields=("u",))
+    for net in (pinn.PirateNet(p, width=8, blocks=1), pinn.MLP(p, hidden=[4], rwf=True)):
+        assert "Total params" in pinn.summary(net)
 
 
 # -- random weight factorization --------------------------------------------------------------
