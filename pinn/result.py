@@ -78,9 +78,20 @@ class Result:
             raise BadValue(f"values have shape {tuple(values.shape)}; expected {tuple(pred.shape)}")
         return pred, values
 
-    def error(self, points=None, values=None) -> float:
-        """Relative L2 error against the exact solution on the evaluation grid, or given data."""
-        return relative_l2(*self._pair(points, values))
+    def error(self, points=None, values=None, fields=None) -> float:
+        """Relative L2 error against the exact solution on the evaluation grid, or given data;
+        `fields`: over these fields alone (e.g. `("u", "v")`, a velocity without its pressure)."""
+        pred, values = self._pair(points, values)
+        if fields is not None:
+            fields = (fields,) if isinstance(fields, str) else tuple(fields)
+            unknown = [f for f in fields if f not in self.problem.fields]
+            if unknown or not fields:
+                raise BadValue(
+                    f"error: fields must be some of {self.problem.fields}, got {fields!r}"
+                )
+            cols = [self.problem.fields.index(f) for f in fields]
+            pred, values = pred[:, cols], values[:, cols]
+        return relative_l2(pred, values)
 
     def errors(self, points=None, values=None) -> dict:
         """Relative L2 and max absolute error of all fields together ("l2", "max"), and of

@@ -7,16 +7,14 @@ the statistics of what is drawn; PirateNet's physics-informed initialization; st
 errors; and a short training run of each on the Taylor engine.
 """
 
-import contextlib
 import dataclasses
-import itertools
 import json
 import math
-import warnings
 
 import pytest
 import torch
 from analytic import heat_neumann, poisson1d
+from test_engines import all_keys, no_fallback
 
 import pinn
 from pinn import engines
@@ -65,27 +63,9 @@ def build(arch, p, embedding=None, rwf=False, seed=0, **options):
     return net
 
 
-def all_keys(d, m, order=3):
-    return {
-        (i, tuple(sorted(c)))
-        for i in range(m)
-        for k in range(order + 1)
-        for c in itertools.product(range(d), repeat=k)
-    }
-
-
 def points(n=11, seed=1):
     gen = torch.Generator().manual_seed(seed)
     return torch.rand(n, 2, generator=gen) * torch.tensor([3.0, 1.0]) - torch.tensor([1.0, 0.0])
-
-
-@contextlib.contextmanager
-def no_fallback():
-    """Fails if an engine warned that it fell back (to nested reverse mode or eager taylor)."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        yield
-    assert not [str(w.message) for w in caught if " engine: " in str(w.message)]
 
 
 def max_error(net, x, keys, engine=engines.taylor):

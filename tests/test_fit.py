@@ -81,6 +81,26 @@ def test_error_against_given_reference_data():
     assert errs["max"] > 0 and errs["l2"] == pytest.approx(r.error())
 
 
+def test_error_over_some_fields():
+    p = pinn.Problem(
+        pinn.Interval("x", 0.0, 1.0),
+        fields=("u", "v"),
+        pde=lambda f: [f.u_x - 1, f.v_x],
+        n_pde=8,
+        exact=lambda x: torch.cat([x, 3 + 0 * x], 1),
+    )
+    r = pinn.train(p, pinn.MLP(p, hidden=[4]), [pinn.Adam(steps=2)])
+    x = torch.linspace(0, 1, 5).unsqueeze(1)
+    ref = torch.cat([x, 3 + 0 * x], 1)
+    pred = r.predict(x)
+    assert r.error(x, ref, fields=("v",)) == pytest.approx(
+        float((pred[:, 1] - 3).norm() / ref[:, 1].norm()), rel=1e-6
+    )
+    assert r.error(fields="u") != r.error(fields=("u", "v"))
+    with pytest.raises(ValueError, match="fields must be some of"):
+        r.error(fields=("p",))
+
+
 @pytest.mark.parametrize(
     "kwargs, error, match",
     [

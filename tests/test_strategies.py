@@ -81,6 +81,14 @@ def test_gradnorm_moves_by_its_average_and_only_every_few_steps():
     assert all(torch.equal(w.weights[k], before[k]) for k in before)
 
 
+def test_gradnorm_balances_only_the_terms_it_is_given():
+    p = poisson1d(n_pde=16)
+    w = pinn.GradNorm(every=1, alpha=0.0, terms=["pde"])
+    _, batch, objective = setup(p, w)
+    objective(batch, 0, adapt=True)
+    assert set(w.weights) == {"pde"} and torch.allclose(w.weights["pde"], torch.ones((), dtype=F64))
+
+
 def test_ntk_weights_are_the_ratio_of_kernel_traces():
     p = poisson1d(n_pde=12)
     w = pinn.NTKWeights(every=1, alpha=0.0, points=5)
@@ -351,6 +359,10 @@ def test_clear_errors():
         pinn.RBA(gamma=1.5)
     with pytest.raises(ValueError, match="no terms"):
         pinn.train(p, net, [pinn.Adam(steps=1)], weighting=pinn.RBA(terms=("boundary",)))
+    with pytest.raises(ValueError, match="no terms"):
+        pinn.train(p, net, [pinn.Adam(steps=1)], weighting=pinn.GradNorm(terms=["gauge"]))
+    with pytest.raises(ValueError, match="terms must be a list of term names"):
+        pinn.SelfAdaptive(terms="pde")
     with pytest.raises(ValueError, match="combines nothing"):
         pinn.train(p, net, [pinn.Adam(steps=1)], weighting=[])
 

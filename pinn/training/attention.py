@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import torch
 
-from ..errors import BadValue
 from .balancing import _fraction
 from .schedules import _positive
-from .weighting import Weighting, keep_finite, row_factor
+from .weighting import Weighting, check_terms, keep_finite, row_factor, term_names
 
 
 class _PerPoint(Weighting):
@@ -26,21 +25,8 @@ class _PerPoint(Weighting):
 
     terms: tuple | None
 
-    def _check_terms(self, terms):
-        if terms is not None and (
-            isinstance(terms, str) or not all(isinstance(t, str) for t in terms)
-        ):
-            raise BadValue(
-                f"{type(self).__name__}: terms must be term names or None, got {terms!r}"
-            )
-        self.terms = None if terms is None else tuple(terms)
-
     def start(self, objective, sizes) -> None:
-        if self.terms is not None and not set(self.terms) <= set(sizes):
-            raise BadValue(
-                f"{type(self).__name__}: no terms {sorted(set(self.terms) - set(sizes))}; "
-                f"the problem's terms are {sorted(sizes)}"
-            )
+        check_terms(type(self).__name__, self.terms, sizes)
         self.group = objective.group
         self.points_changed(sizes)
 
@@ -94,7 +80,7 @@ class SelfAdaptive(_PerPoint):
     def __init__(self, lr: float = 5e-3, terms=None):
         _positive("SelfAdaptive: lr", lr)
         self.lr = lr
-        self._check_terms(terms)
+        self.terms = term_names(type(self).__name__, terms)
 
     def points_changed(self, sizes) -> None:
         super().points_changed(sizes)
@@ -139,7 +125,7 @@ class RBA(_PerPoint):
         _positive("RBA: eta", eta)
         _fraction("RBA: gamma", gamma)
         self.eta, self.gamma = eta, gamma
-        self._check_terms(terms)
+        self.terms = term_names(type(self).__name__, terms)
 
     def update(self, residuals, others, step, objective, batch) -> None:
         for name in self._mine(residuals):

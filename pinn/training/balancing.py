@@ -22,7 +22,7 @@ import torch
 from ..errors import BadValue
 from ..jacobian import blocks, unsupported
 from .schedules import _positive
-from .weighting import Weighting, keep_finite, term_loss
+from .weighting import Weighting, check_terms, keep_finite, term_loss, term_names
 
 
 def _fraction(name: str, value) -> None:
@@ -33,12 +33,14 @@ def _fraction(name: str, value) -> None:
 class _Balancing(Weighting):
     """A weight per term, moved every `every` steps towards sum_j s_j / s_i."""
 
-    def __init__(self, every: int, alpha: float):
+    def __init__(self, every: int, alpha: float, terms):
         _positive(f"{type(self).__name__}: every", every, integer=True)
         _fraction(f"{type(self).__name__}: alpha", alpha)
         self.every, self.alpha, self.weights = every, alpha, {}
+        self.terms = term_names(type(self).__name__, terms)
 
     def start(self, objective, sizes) -> None:
+        check_terms(type(self).__name__, self.terms, sizes)
         self.weights = {}
 
     def factors(self, residuals):
@@ -50,6 +52,8 @@ class _Balancing(Weighting):
     def update(self, residuals, others, step, objective, batch) -> None:
         if step % self.every:
             return
+        if self.terms is not None:
+            residuals = {k: r for k, r in residuals.items() if k in self.terms}
         s = self.scales(residuals, others, objective, batch)
         total = sum(s.values())
         for name, si in s.items():
@@ -71,15 +75,18 @@ class GradNorm(_Balancing):
     Args:
         every: steps between updates (each costs one backward pass per term).
         alpha: the weight of the old value in the moving average, in [0, 1).
+        terms: the names of the terms to balance (None: every term); the others keep
+            weight 1. Leave out a term whose gradient is tiny by design (a one-point gauge
+            of the pressure, say): its weight would grow without bound.
     """
 
     name = "gradnorm"
 
-    def __init__(self, every: int = 100, alpha: float = 0.9):
-        super().__init__(every, alpha)
+    def __init__(self, every: int = 100, alpha: float = 0.9, terms=None):
+        super().__init__(every, alpha, terms)
 
     def scales(self, residuals, others, objective, batch):
-        params = objective.params
+        params = [p for p in objective.params if p.requires_grad]
         rows = []
         for name, res in residuals.items():
             grads = torch.autograd.grad(
@@ -107,12 +114,14 @@ class NTKWeights(_Balancing):
         every: steps between updates.
         alpha: the weight of the old value in the moving average, in [0, 1).
         points: points per set whose Jacobian rows are taken (bounded work and memory).
+        terms: the names of the terms to balance (None: every term); the others keep
+            weight 1.
     """
 
     name = "ntk"
 
-    def __init__(self, every: int = 100, alpha: float = 0.9, points: int = 256):
-        super().__init__(every, alpha)
+    def __init__(self, every: int = 100, alpha: float = 0.9, points: int = 256, terms=None):
+        super().__init__(every, alpha, terms)
         _positive("NTKWeights: points", points, integer=True)
         self.points = points
 

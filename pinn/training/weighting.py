@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..errors import BadType
+from ..errors import BadType, BadValue
 from ..residuals import Residual, mean_squares
 
 
@@ -95,6 +95,22 @@ def term_loss(res: Residual, factor) -> torch.Tensor:
 def row_factor(values: torch.Tensor, res: Residual) -> torch.Tensor:
     """The rows of a per-point state `values` (rows of the whole set) that `res` holds."""
     return values if res.rows is None else values[res.rows]
+
+
+def term_names(owner: str, terms) -> tuple | None:
+    """`terms=` of a weighting: None (every term) or term names, as a tuple."""
+    if terms is not None and (isinstance(terms, str) or not all(isinstance(t, str) for t in terms)):
+        raise BadValue(f"{owner}: terms must be a list of term names or None, got {terms!r}")
+    return None if terms is None else tuple(terms)
+
+
+def check_terms(owner: str, terms, sizes: dict) -> None:
+    """A clear error for a name in `terms` that is not a term of the problem."""
+    if terms is not None and not set(terms) <= set(sizes):
+        raise BadValue(
+            f"{owner}: no terms {sorted(set(terms) - set(sizes))}; the problem's terms are "
+            f"{sorted(sizes)}"
+        )
 
 
 def keep_finite(new: torch.Tensor, old: torch.Tensor) -> torch.Tensor:
