@@ -17,11 +17,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 from pinn.errors import BadValue
 
 CONTOUR = 64  # trapezoid-rule points on the unit circle around each h L
 CHUNK = 1 << 20  # complex numbers per block when evaluating at arbitrary points
+
+
+def check_modes(problem: str, modes) -> None:
+    """A clear error unless `modes` is an even integer >= 64."""
+    if not (isinstance(modes, int) and modes >= 64 and modes % 2 == 0):
+        raise BadValue(f"{problem}: modes must be an even integer >= 64, got {modes!r}")
 
 
 def wavenumbers(length: float, modes: int) -> np.ndarray:
@@ -101,6 +108,11 @@ class Solution:
             c = self.coefficients(t[a : a + step])
             out[a : a + step] = np.real(phase * c) @ weight
         return out.reshape(shape)
+
+    def at(self, points: torch.Tensor) -> torch.Tensor:
+        """u at torch points (N, 2) of (x, t), as an (N, 1) tensor of their dtype and device."""
+        pts = points.detach().cpu().double().numpy()
+        return torch.as_tensor(self(pts[:, 0], pts[:, 1])[:, None]).to(points)
 
 
 def solve(

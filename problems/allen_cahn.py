@@ -60,8 +60,7 @@ def solve(
     """The spectral solution for diffusivity `eps` (about 1 s at the defaults; cached)."""
     if not eps > 0:
         raise BadValue(f"allen_cahn: eps must be positive, got {eps!r}")
-    if not (isinstance(modes, int) and modes >= 64 and modes % 2 == 0):
-        raise BadValue(f"allen_cahn: modes must be an even integer >= 64, got {modes!r}")
+    _spectral.check_modes("allen_cahn", modes)
     return _solve(float(eps), modes, float(dt), float(spacing))
 
 
@@ -82,8 +81,7 @@ def _solve(eps: float, modes: int, dt: float, spacing: float) -> _spectral.Solut
 
 def exact(x, eps=EPS):
     """The spectral reference at torch points (N, 2) of (x, t), as an (N, 1) tensor."""
-    pts = x.detach().cpu().double().numpy()
-    return torch.as_tensor(solve(eps)(pts[:, 0], pts[:, 1])[:, None]).to(x)
+    return solve(eps).at(x)
 
 
 def problem(

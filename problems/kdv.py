@@ -40,8 +40,7 @@ def solve(
     """The spectral solution for dispersion `delta` (about 0.5 s at the defaults; cached)."""
     if not delta > 0:
         raise BadValue(f"kdv: delta must be positive, got {delta!r}")
-    if not (isinstance(modes, int) and modes >= 64 and modes % 2 == 0):
-        raise BadValue(f"kdv: modes must be an even integer >= 64, got {modes!r}")
+    _spectral.check_modes("kdv", modes)
     return _solve(float(delta), modes, float(dt), float(spacing))
 
 
@@ -63,21 +62,24 @@ def _solve(delta: float, modes: int, dt: float, spacing: float) -> _spectral.Sol
 
 def exact(x, delta=DELTA):
     """The spectral reference at torch points (N, 2) of (x, t), as an (N, 1) tensor."""
-    pts = x.detach().cpu().double().numpy()
-    return torch.as_tensor(solve(delta)(pts[:, 0], pts[:, 1])[:, None]).to(x)
+    return solve(delta).at(x)
 
 
 def problem(
-    n_pde: int = 10_000, n_ic: int = 512, n_bc: int = 256, delta: float = DELTA
+    n_pde: int = 10_000, n_ic: int = 512, n_bc: int = 256, delta: float = DELTA, hard: bool = False
 ) -> pinn.Problem:
     """The problem with dispersion `delta` and the given numbers of points; periodicity
-    holds for u, u_x and u_xx, as a third-order equation needs."""
+    holds for u, u_x and u_xx, as a third-order equation needs; `hard`: the initial condition
+    built into the network (`pinn.initial(..., hard=True)`)."""
     domain = pinn.Interval("x", -1.0, 1.0) * pinn.Time(0.0, 1.0)
     return pinn.Problem(
         domain,
         fields="u",
         pde=lambda f: f.u_t + f.u * f.u_x + delta * f.u_xxx,
-        conditions=[pinn.initial(initial, n=n_ic), pinn.periodic("x", n=n_bc, order=2)],
+        conditions=[
+            pinn.initial(initial, n=n_ic, hard=hard),
+            pinn.periodic("x", n=n_bc, order=2),
+        ],
         n_pde=n_pde,
         exact=lambda x: exact(x, delta),
         name="kdv",
