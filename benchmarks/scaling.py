@@ -1,7 +1,7 @@
 """`python -m benchmarks.scaling [--rounds 3] [--points 8000] [--procs 2]`: data-parallel
 scaling of `pinn.train` under torchrun (gloo on the CPU, or NCCL with `--device cuda`).
 
-On burgers' recipe network, time per Adam step and per L-BFGS iteration (after 30 warm-up
+On burgers' 2-[20]x8-1 network, time per Adam step and per L-BFGS iteration (after 30 warm-up
 steps) of: one process, one thread (the baseline); one process with `--procs` threads (what
 the cores give without torchrun); `--procs` processes of one thread on the same points
 (strong scaling: efficiency t1 / (P tP)); and on P times the points (weak scaling: t1 / tP).
@@ -27,7 +27,7 @@ import pinn
 from problems import burgers
 points, steps, device, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
 problem = burgers.problem(n_pde=points)
-net = pinn.MLP(problem, **burgers.recipe()["net"])
+net = pinn.MLP(problem, hidden=[20] * 8, activation="tanh")
 marks = {}
 def on_step(info):
     marks.setdefault(info["stage"], []).append((info["stage_step"], time.perf_counter()))

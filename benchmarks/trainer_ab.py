@@ -1,5 +1,5 @@
 """`python -m benchmarks.trainer_ab OLD_TREE [--rounds 5] [--steps 400]`: Adam steps/s of
-`pinn.train` on burgers' recipe network in this source tree and in OLD_TREE (another checkout),
+`pinn.train` on burgers' 2-[20]x8-1 network (the same in both trees, whatever their recipes) in this source tree and in OLD_TREE (another checkout),
 run alone and interleaved A, B, B, A, A, B, ... in fresh processes (the order alternates, as
 the second of two back-to-back processes measured slower on a busy VM), so that a change of the trainer
 is measured against its baseline side by side. The first 50 steps (compiling, warm-up) are
@@ -21,7 +21,7 @@ import pinn
 from problems import burgers
 torch.set_num_threads(int(sys.argv[4]))
 problem = burgers.problem()
-net = pinn.MLP(problem, **burgers.recipe()["net"])
+net = pinn.MLP(problem, hidden=[20] * 8, activation="tanh")
 marks = {}
 def on_step(info):
     if info["step"] in (50, int(sys.argv[3])):

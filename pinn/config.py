@@ -44,6 +44,7 @@ WEIGHTINGS = {
 }
 SAMPLINGS = {cls.name: cls for cls in (Resample, RAR, RAD, R3)}
 EMBEDDINGS = {"fourier": FourierFeatures, "periodic": Periodic}
+STRATEGIES = {"weighting": WEIGHTINGS, "sampling": SAMPLINGS, "embedding": EMBEDDINGS}
 
 SCHEDULE_TYPES = {cls.name: cls for cls in SCHEDULES}
 RUNTIME = (
@@ -275,7 +276,9 @@ def _assign(config: dict, key: str, value) -> None:
             if depth == len(parts) - 1:
                 node[index] = value
                 return
-            node, typed = node[index], "stage"  # the one list of dicts is `stages`
+            # lists of typed dicts: stages, weightings, embeddings
+            owner = parts[depth - 1]
+            node, typed = node[index], "stage" if owner == "stages" else owner
             schema = _typed_schema(node, typed, here)
             continue
         if not isinstance(node, dict):
@@ -327,6 +330,8 @@ def _section_schema(name: str, child, where: str):
         return _typed_schema(child, "schedule", where)
     if name == "early_stopping":
         return _dataclass_schema(EarlyStopping)
+    if name in STRATEGIES and isinstance(child, dict):
+        return _typed_schema(child, name, where)
     return None  # free-form (the kwargs of a TorchOptimizer)
 
 
@@ -334,6 +339,11 @@ def _typed_schema(d, what: str, where: str) -> dict:
     """The valid keys of a stage or schedule dict, from the class its "type" names."""
     if not isinstance(d, dict):
         raise BadValue(f"{where}: a {what} must be a dict with a 'type', got {d!r}")
+    if what in STRATEGIES:
+        kinds = STRATEGIES[what]
+        if d.get("type") not in kinds:
+            raise BadValue(f"{where}: 'type' must be one of {', '.join(kinds)}, got {d!r}")
+        return _signature(kinds[d["type"]].__init__, skip=("self",)) | {"type": {"str"}}
     cls = (_stage_class if what == "stage" else _schedule_class)(d.get("type"), where)
     schema = _dataclass_schema(cls)
     schema.pop("optim", None)

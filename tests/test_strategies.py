@@ -169,6 +169,43 @@ def test_nan_residuals_leave_the_state_as_it_was():
     assert torch.isfinite(w.lam["pde"]).all()
 
 
+def test_ntk_weights_with_terms_and_a_zero_weight_term():
+    p = poisson1d(n_pde=12)
+    p = pinn.Problem(
+        p.domain,
+        pde=p.pde,
+        conditions=[pinn.dirichlet(0.0, n=2), pinn.dirichlet(0.0, n=2, weight=0.0, name="off")],
+        n_pde=12,
+    )
+    w = pinn.NTKWeights(every=1, alpha=0.0, points=5, terms=["pde", "dirichlet", "off"])
+    _, batch, objective = setup(p, w)
+    objective(batch, 0, adapt=True)
+    assert set(w.weights) == {"pde", "dirichlet"}  # "off" has no kernel: it keeps 1
+    assert all(torch.isfinite(v) and v > 0 for v in w.weights.values())
+    only = pinn.NTKWeights(every=1, alpha=0.0, points=5, terms=["pde"])
+    _, batch, objective = setup(p, only)
+    objective(batch, 0, adapt=True)
+    assert set(only.weights) == {"pde"}
+
+
+def test_a_nan_residual_leaves_causal_and_self_adaptive_state_finite():
+    p = advection(n_pde=8)
+    causal, sa = pinn.Causal(chunks=4), pinn.SelfAdaptive(terms=("pde",))
+    _, _, objective = setup(p, Combined([causal, sa]))
+    x = torch.stack([torch.zeros(4, dtype=F64), torch.tensor([0.1, 0.3, 0.6, 0.9], dtype=F64)], 1)
+    good = {"pde": Residual(torch.ones(4, 1, dtype=F64), 1.0, x, rows=torch.arange(4))}
+    bad = {
+        "pde": Residual(
+            torch.tensor([[1.0], [math.nan], [1.0], [1.0]], dtype=F64), 1.0, x, rows=torch.arange(4)
+        )
+    }
+    for res in (good, bad, good):
+        causal.update(res, {}, 0, objective, None)
+        sa.update(res, {}, 0, objective, None)
+    assert torch.isfinite(causal.weights).all()
+    assert all(torch.isfinite(t).all() for t in sa.moments["pde"][:2])
+
+
 def test_combined_weightings_multiply_and_see_each_other():
     p = advection(n_pde=32)
     causal, norm = pinn.Causal(tol=1.0, chunks=4), pinn.GradNorm(every=1, alpha=0.0)
@@ -289,9 +326,9 @@ def test_r3_keeps_the_points_above_the_mean_and_replaces_the_others():
         p, net, pinn.Unknowns({}), None, pinn.FixedWeights(), 0, 0, Group()
     )
     old = sampler.points["pde"].x
-    e = magnitudes(p, net, old)
+    r = magnitudes(p, net, old).sqrt()
     new = pinn.R3(every=1).points(sampler)["pde"].x
-    keep = e > e.mean()
+    keep = r > r.mean()
     assert 0 < keep.sum() < 64
     assert torch.equal(new[keep], old[keep])
     assert not (new[~keep] == old[~keep]).all(1).any()
@@ -407,6 +444,12 @@ def test_strategies_have_a_config_form():
     )
     for name in ("fixed", "gradnorm", "ntk", "self_adaptive", "rba", "causal"):
         assert type(config_to_recipe({"weighting": {"type": name}})["weighting"]).name == name
+    from pinn.config import apply_overrides
+
+    changed = apply_overrides(config, ["weighting.0.tol=10", "sampling.k=3"])
+    assert changed["weighting"][0]["tol"] == 10 and changed["sampling"]["k"] == 3
+    with pytest.raises(ValueError, match="unknown key 'tl'"):
+        apply_overrides(config, ["weighting.0.tl=10"])
     with pytest.raises(ValueError, match="unknown key 'evry' of gradnorm"):
         config_to_recipe({"weighting": {"type": "gradnorm", "evry": 3}})
     with pytest.raises(ValueError, match="one of fixed, gradnorm"):

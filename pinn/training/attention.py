@@ -27,11 +27,13 @@ class _PerPoint(Weighting):
 
     def start(self, objective, sizes) -> None:
         check_terms(type(self).__name__, self.terms, sizes)
-        self.group = objective.group
-        self.points_changed(sizes)
-
-    def points_changed(self, sizes) -> None:
+        self.group, self.device = objective.group, objective.params[0].device
         self.sizes, self.lam = dict(sizes), {}
+
+    def points_changed(self, sizes, changed) -> None:
+        self.sizes = dict(sizes)
+        for name in changed:
+            self.lam.pop(name, None)
 
     def _mine(self, residuals):
         return [k for k in residuals if self.terms is None or k in self.terms]
@@ -62,7 +64,8 @@ class _PerPoint(Weighting):
         return {"lam": dict(self.lam), "sizes": dict(self.sizes)}
 
     def load_state_dict(self, state: dict) -> None:
-        self.lam, self.sizes = dict(state["lam"]), dict(state["sizes"])
+        self.lam = {k: v.to(self.device) for k, v in state["lam"].items()}
+        self.sizes = dict(state["sizes"])
 
 
 class SelfAdaptive(_PerPoint):
@@ -82,9 +85,14 @@ class SelfAdaptive(_PerPoint):
         self.lr = lr
         self.terms = term_names(type(self).__name__, terms)
 
-    def points_changed(self, sizes) -> None:
-        super().points_changed(sizes)
+    def start(self, objective, sizes) -> None:
+        super().start(objective, sizes)
         self.moments = {}
+
+    def points_changed(self, sizes, changed) -> None:
+        super().points_changed(sizes, changed)
+        for name in changed:
+            self.moments.pop(name, None)
 
     def update(self, residuals, others, step, objective, batch) -> None:
         for name in self._mine(residuals):
@@ -95,6 +103,7 @@ class SelfAdaptive(_PerPoint):
             # d/d lambda of mean(other lambda^2 r^2): this process's rows, over the batch count
             count = (res.total or len(res.r)) * res.r.shape[1]
             g = self._whole(name, res, (2 * mine * other * res.losses() / count).detach())
+            g = g.nan_to_num(0.0, 0.0, 0.0)  # a NaN residual must not stay in the moments
             m, v, t = self.moments.get(name, (torch.zeros_like(lam), torch.zeros_like(lam), 0))
             m, v, t = 0.9 * m + 0.1 * g, 0.999 * v + 0.001 * g.square(), t + 1
             step_ = self.lr * (m / (1 - 0.9**t)) / ((v / (1 - 0.999**t)).sqrt() + 1e-8)
@@ -106,7 +115,10 @@ class SelfAdaptive(_PerPoint):
 
     def load_state_dict(self, state: dict) -> None:
         super().load_state_dict(state)
-        self.moments = dict(state["moments"])
+        self.moments = {
+            k: (m.to(self.device), v.to(self.device), t)
+            for k, (m, v, t) in state["moments"].items()
+        }
 
 
 class RBA(_PerPoint):

@@ -41,7 +41,7 @@ class _Balancing(Weighting):
 
     def start(self, objective, sizes) -> None:
         check_terms(type(self).__name__, self.terms, sizes)
-        self.weights = {}
+        self.weights, self.device = {}, objective.params[0].device
 
     def factors(self, residuals):
         return {k: w for k, w in self.weights.items() if k in residuals}
@@ -65,7 +65,7 @@ class _Balancing(Weighting):
         return {"weights": dict(self.weights)}
 
     def load_state_dict(self, state: dict) -> None:
-        self.weights = dict(state["weights"])
+        self.weights = {k: w.to(self.device) for k, w in state["weights"].items()}
 
 
 class GradNorm(_Balancing):
@@ -137,11 +137,13 @@ class NTKWeights(_Balancing):
             for k, p in batch.items()
         }
         weight = {t.name: t.weight for s in objective.problem.sets for t in s.terms}
-        traces = {name: None for name in residuals}
+        # a term of declared weight 0 has no kernel to balance: it keeps its factor
+        traces = {name: None for name in residuals if weight.get(name, 1.0) > 0}
         with torch.no_grad():
             for name, _, J in blocks(objective.problem, objective.net, objective.unknowns, sub):
-                part = J.square().sum() / weight[name]  # rows scaled by sqrt(weight / count)
-                traces[name] = part if traces[name] is None else traces[name] + part
+                if name in traces:  # rows scaled by sqrt(weight / count)
+                    part = J.square().sum() / weight[name]
+                    traces[name] = part if traces[name] is None else traces[name] + part
         zero = objective.params[0].new_zeros(())
         flat = torch.stack([zero if t is None else t for t in traces.values()])
         flat = objective.group.sum(flat) / objective.group.world  # the mean over processes

@@ -20,7 +20,7 @@ import torch
 
 from ..errors import BadValue
 from .schedules import _positive
-from .weighting import Weighting
+from .weighting import Weighting, keep_finite
 
 
 class Causal(Weighting):
@@ -52,6 +52,7 @@ class Causal(Weighting):
         self.t1 = float(problem.domain.hi[self.column])
         self.terms = tuple(t.name for s in problem.sets if s.name == "pde" for t in s.terms)
         self.group, self.weights = objective.group, None
+        self.device = objective.params[0].device
 
     def _slice(self, res) -> torch.Tensor:
         """The slice of each of the term's points, 0 to chunks - 1."""
@@ -83,10 +84,14 @@ class Causal(Weighting):
         both = self.group.sum(torch.cat([sums, counts]))
         means = both[: self.chunks] / both[self.chunks :].clamp_min(1)
         before = torch.cumsum(means, 0) - means
-        self.weights = torch.exp(-self.tol * before)
+        new = torch.exp(-self.tol * before)
+        self.weights = keep_finite(
+            new, torch.ones_like(new) if self.weights is None else self.weights
+        )
 
     def state_dict(self) -> dict:
         return {"weights": self.weights}
 
     def load_state_dict(self, state: dict) -> None:
-        self.weights = state["weights"]
+        w = state["weights"]
+        self.weights = None if w is None else w.to(self.device)

@@ -10,7 +10,8 @@ random stream and the choices from its torch generator, so a resumed run draws t
   set from the candidates with probability p(x) ~ e(x)^(k/2) / mean(e^(k/2)) + c (k = 1,
   c = 1: half of the points where |r| is large, half uniform).
 - `R3` (retain, resample, release; Daw, Bu, Wang, Perdikaris & Karpatne 2023): keep the points
-  whose residual is above the set's mean, replace each of the others by a fresh point.
+  whose |r| (the root of e) is above the set's mean |r|, replace each of the others by a
+  fresh point.
 """
 
 from __future__ import annotations
@@ -110,6 +111,6 @@ class R3(Sampling):
 
     def points(self, sampler) -> dict:
         old = sampler.points["pde"].x
-        e = sampler.magnitudes(old)
-        keep = (e > e.nan_to_num(nan=0.0).mean()).unsqueeze(1)
+        r = sampler.magnitudes(old).sqrt()  # |r| of each point
+        keep = (r > r.nan_to_num(nan=0.0).mean()).unsqueeze(1)
         return _replaced(sampler, torch.where(keep, old, sampler.candidates(len(old))))

@@ -108,12 +108,16 @@ class Sampler:
         self._queue: list = []
         self.objective = None  # the run's loss (`Objective`), which the strategies may read
 
-    def sizes(self) -> dict[str, int]:
-        """The rows of each loss term's point set."""
+    def terms(self) -> dict[str, str]:
+        """The point set of each loss term, by term name."""
         sets = getattr(self.problem, "sets", None)
         if sets is None:
-            return {k: len(p) for k, p in self.points.items()}
-        return {t.name: len(self.points[s.name]) for s in sets for t in s.terms}
+            return {k: k for k in self.points}
+        return {t.name: s.name for s in sets for t in s.terms}
+
+    def sizes(self) -> dict[str, int]:
+        """The rows of each loss term's point set."""
+        return {t: len(self.points[s]) for t, s in self.terms().items()}
 
     def candidates(self, n: int) -> torch.Tensor:
         """`n` fresh points in the domain (N, d), from the sampler's random stream."""
@@ -143,9 +147,14 @@ class Sampler:
         """The next mini-batch; a new epoch (reshuffled) when the current one is used up."""
         due = self.strategy is not None and self.steps - self.drawn_at >= self.strategy.every
         if due:
-            self.points, self._queue, self.drawn_at = self.strategy.points(self), [], self.steps
+            old, self.points = self.points, self.strategy.points(self)
+            self._queue, self.drawn_at = [], self.steps
             if self.objective is not None:
-                self.objective.weighting.points_changed(self.sizes())
+                sets = {k for k, p in self.points.items() if p is not old.get(k)}
+                # rank 0's points on every process, whatever round-off chose them
+                self.objective.group.broadcast([self.points[k].x for k in sorted(sets)])
+                changed = {t for t, s in self.terms().items() if s in sets}
+                self.objective.weighting.points_changed(self.sizes(), changed)
         if not self._queue:
             self._queue = self._shuffle()
             self.epoch, self.iteration = self.epoch + 1, 0

@@ -56,8 +56,9 @@ class Weighting:
         """Adapt the state at first-order step `step`. `others` are the factors of the other
         weightings combined with this one (the terms' losses are taken with them)."""
 
-    def points_changed(self, sizes: dict[str, int]) -> None:
-        """The sampler replaced the training points (per-point state starts again)."""
+    def points_changed(self, sizes: dict[str, int], changed: set[str]) -> None:
+        """The sampler replaced the points of the terms `changed` (their per-point state
+        starts again); `sizes` are the rows of every term's set now."""
 
     def __call__(self, residuals: dict[str, Residual], step: int) -> dict[str, torch.Tensor]:
         return weighted(residuals, self.factors(residuals))
@@ -158,9 +159,9 @@ class Combined(Weighting):
             rest = [p.factors(residuals) for j, p in enumerate(self.parts) if j != i]
             w.update(residuals, product([others, *rest]), step, objective, batch)
 
-    def points_changed(self, sizes) -> None:
+    def points_changed(self, sizes, changed) -> None:
         for w in self.parts:
-            w.points_changed(sizes)
+            w.points_changed(sizes, changed)
 
     def state_dict(self) -> dict:
         return {"parts": [w.state_dict() for w in self.parts]}
