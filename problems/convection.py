@@ -22,9 +22,10 @@ def exact(x, beta=BETA):
 
 
 def problem(
-    n_pde: int = 10_000, n_ic: int = 256, n_bc: int = 256, beta: float = BETA
+    n_pde: int = 10_000, n_ic: int = 256, n_bc: int = 256, beta: float = BETA, hard: bool = False
 ) -> pinn.Problem:
-    """The problem with speed `beta` and the given numbers of points."""
+    """The problem with speed `beta` and the given numbers of points; `hard`: the initial
+    condition built into the network (`pinn.initial(..., hard=True)`)."""
     if not math.isfinite(beta):
         raise BadValue(f"convection: beta must be a finite number, got {beta!r}")
     domain = pinn.Interval("x", 0.0, 2 * math.pi) * pinn.Time(0.0, 1.0)
@@ -33,7 +34,7 @@ def problem(
         fields="u",
         pde=lambda f: f.u_t + beta * f.u_x,
         conditions=[
-            pinn.initial(lambda x: torch.sin(x[:, 0:1]), n=n_ic),
+            pinn.initial(lambda x: torch.sin(x[:, 0:1]), n=n_ic, hard=hard),
             pinn.periodic("x", n=n_bc, order=1),
         ],
         n_pde=n_pde,
@@ -43,17 +44,21 @@ def problem(
 
 
 def recipe(name: str = "default") -> dict:
-    """Reaches a relative L2 error below 2e-3 (docs/problems.md): exact periodicity in x
-    (`pinn.Periodic`), causal weights in time."""
+    """Not yet solved: this recipe ends at 0.82 (docs/problems.md). The initial condition is
+    built in (without it the network settles on u = 0, the initial term's loss 0.5 being
+    cheaper than a wave whose residual has the factor 40), x enters through an exact periodic
+    embedding and causal weights order the time slices; the residual's mean square falls to
+    1.3 in 3,000 Adam steps, but the wave's phase is lost within the first crossings."""
     check_recipe(name)
     return {
+        "problem": {"hard": True},
         "net": {
             "hidden": [64] * 4,
             "activation": "tanh",
-            "embedding": [pinn.Periodic({"x": 2 * math.pi}), pinn.FourierFeatures(10.0, 64)],
+            "embedding": pinn.Periodic({"x": 2 * math.pi}),
         },
-        "weighting": pinn.Causal(tol=1.0, chunks=16),
-        "stages": [pinn.Adam(steps=4000, lr=1e-3), pinn.LBFGS(steps=3000)],
+        "weighting": pinn.Causal(tol=0.01, chunks=16),
+        "stages": [pinn.Adam(steps=3000, lr=1e-3), pinn.LBFGS(steps=1000)],
         "dtype": "float32",
         "seed": 0,
     }

@@ -395,12 +395,14 @@ LIBRARY = sorted(p.stem for p in (Path(__file__).parents[1] / "problems").glob("
 
 @pytest.mark.parametrize("engine,name", sweep(LIBRARY, fast=[("burgers",), ("wave1d",)]))
 def test_library_problems_match_reverse_with_their_recipe_networks(name, engine):
-    """Losses and parameter gradients of every problem in problems/, with the network of its
-    recipe (activation, output transform, unknowns), at 48 collocation points."""
+    """Losses and parameter gradients of every problem in problems/, with the network and
+    problem options of its recipe (architecture, embedding, activation, output transform, hard
+    conditions, unknowns), at 48 collocation points."""
     module = importlib.import_module(f"problems.{name}")
-    problem = module.problem(n_pde=48)
+    recipe = module.recipe()
+    problem = module.problem(**{**recipe.get("problem", {}), "n_pde": 48})
     torch.manual_seed(0)
-    net = pinn.MLP(problem, **module.recipe()["net"]).double()
+    net = pinn.make_net(problem, **recipe["net"]).double()
     with no_fallback():
         assert_problem_matches(problem, net, make_engine(engine))
 

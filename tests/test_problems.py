@@ -13,6 +13,7 @@ import pytest
 import torch
 
 import pinn
+import problems
 from pinn.nets import Lambda
 from problems.burgers import NU
 from problems.heat1d import ALPHA
@@ -23,8 +24,8 @@ TARGETS = {
     "poisson2d": 1e-3,
     "helmholtz2d": 5e-2,
     "heat1d": 1e-3,
-    "wave1d": 5e-2,
-    "burgers": 2e-3,
+    "wave1d": 1e-2,
+    "burgers": 3e-4,
     "oscillator": 1e-3,
     "lorenz": 1e-2,
     "heat1d_inverse": 1e-2,
@@ -32,14 +33,14 @@ TARGETS = {
     "annulus": 1e-3,
     "plate_with_holes": 5e-3,
     "heat_ball": 5e-3,
-    "convection": 2e-3,
     "kovasznay": 1e-3,
-    "allen_cahn": 1e-2,
-    "kdv": 1e-2,
-    "cavity": 2e-2,
+    "cavity": 5e-2,
 }
+# problems whose target is on some fields only (cavity: the velocity, the pressure's level
+# being fixed by one point)
+TARGET_FIELDS = {"cavity": ("u", "v")}
 # the recipes whose runs are long enough for the default engine to compile the Taylor pass
-COMPILED = {"burgers", "lshape", "annulus", "heat_ball"}
+COMPILED = {"burgers", "lshape", "annulus", "heat_ball", "kovasznay", "cavity"}
 # problem -> relative L2 error its recipe("precise") (float64, second-order stages) must reach
 PRECISE = {
     "poisson2d": 1e-7,
@@ -49,7 +50,8 @@ PRECISE = {
     "wave1d": 1e-4,
     "burgers": 1e-5,
 }
-# non-default physical parameters: the exact solution must follow them
+# every problem of the library, with non-default physical parameters: the exact solution must
+# follow them (a problem without a target yet is here and not in TARGETS)
 OVERRIDES = {
     "poisson1d": {},
     "poisson2d": {"bc_weight": 1.0},
@@ -127,7 +129,7 @@ def losses(p, fn, alpha=ALPHA):
 
 
 @pytest.mark.parametrize("overridden", [False, True], ids=["default", "override"])
-@pytest.mark.parametrize("name", TARGETS)
+@pytest.mark.parametrize("name", OVERRIDES)
 def test_exact_solution_satisfies_problem(name, overridden):
     kwargs = OVERRIDES[name] if overridden else {}
     p = module(name).problem(n_pde=N_PDE, **kwargs)
@@ -160,7 +162,7 @@ def test_exact_solution_satisfies_problem(name, overridden):
     assert sum(wrong.values()) > WRONG, f"{name}: a wrong solution gives losses {wrong}"
 
 
-@pytest.mark.parametrize("name", TARGETS)
+@pytest.mark.parametrize("name", OVERRIDES)
 def test_problem_honours_overrides(name):
     p = module(name).problem(n_pde=N_PDE, **OVERRIDES[name])
     assert len(p.sample(seed=0)["pde"]) == N_PDE
@@ -169,7 +171,11 @@ def test_problem_honours_overrides(name):
         module(name).problem(n_pdf=N_PDE)
 
 
-RECIPES = [(name, "default") for name in TARGETS] + [(name, "precise") for name in PRECISE]
+def test_every_problem_of_the_library_is_checked():
+    assert set(OVERRIDES) == set(problems.names()) and set(TARGETS) <= set(OVERRIDES)
+
+
+RECIPES = [(name, "default") for name in OVERRIDES] + [(name, "precise") for name in PRECISE]
 
 
 @pytest.mark.parametrize("name, which", RECIPES)
@@ -187,7 +193,7 @@ def test_recipe_structure(name, which):
     assert module(name).recipe(which)["net"] is not r["net"]  # fresh dicts: safe to pop from
 
 
-@pytest.mark.parametrize("name", TARGETS)
+@pytest.mark.parametrize("name", OVERRIDES)
 def test_an_unknown_recipe_name_is_refused(name):
     with pytest.raises(pinn.errors.BadValue, match="unknown recipe 'fastest'; this problem has"):
         module(name).recipe("fastest")
@@ -210,7 +216,7 @@ def test_recipe_reaches_target(name):
     assert result.info["engine"] == ("compiled" if name in COMPILED else "taylor")
     if name == "heat1d_inverse":
         assert result.unknowns["alpha"] == pytest.approx(ALPHA, rel=0.01)
-    assert result.error() <= TARGETS[name]
+    assert result.error(fields=TARGET_FIELDS.get(name)) <= TARGETS[name]
 
 
 @pytest.mark.slow
