@@ -105,11 +105,22 @@ def problem(
 
 
 def recipe(name: str = "default") -> dict:
-    """A placeholder, not yet tuned: no accuracy is claimed for it."""
+    """Reaches a relative L2 error below 1e-2 (docs/problems.md: 7.9e-3): the initial condition
+    built in, x through an exact periodic embedding, a modified MLP and causal weights; Adam
+    alone (L-BFGS after it finds no descent direction within a few iterations, measured)."""
     check_recipe(name)
     return {
-        "net": {"hidden": [64] * 4, "activation": "tanh"},
-        "stages": [pinn.Adam(steps=2000, lr=1e-3), pinn.LBFGS(steps=2000)],
+        "problem": {"n_pde": 2048, "hard": True},
+        "net": {
+            "arch": "ModifiedMLP",
+            "hidden": [64] * 4,
+            "activation": "tanh",
+            "embedding": pinn.Periodic({"x": 2.0}),
+        },
+        "weighting": pinn.Causal(tol=1.0, chunks=16),
+        "stages": [
+            pinn.Adam(steps=32_000, lr=1e-3, decay=pinn.ExponentialDecay(0.9, 2000)),
+        ],
         "dtype": "float32",
         "seed": 0,
     }

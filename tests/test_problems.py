@@ -35,6 +35,7 @@ TARGETS = {
     "heat_ball": 5e-3,
     "kovasznay": 1e-3,
     "cavity": 5e-2,
+    "allen_cahn": 1e-2,
 }
 # problems whose target is on some fields only (cavity: the velocity, the pressure's level
 # being fixed by one point)
