@@ -14,20 +14,12 @@ import math
 import pytest
 import torch
 from analytic import heat_neumann, poisson1d
-from test_engines import all_keys, no_fallback
+from test_engines import _double, all_keys, no_fallback  # noqa: F401 (_double: autouse)
 
 import pinn
 from pinn import engines
 from pinn.fields import Fields
 from pinn.layers import FactorizedLinear
-
-
-@pytest.fixture(autouse=True)
-def _double():
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(previous)
 
 
 def box():
