@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import inspect
 import json
 
 import torch
 
 from .embeddings import FourierFeatures, Periodic
 from .errors import BadValue
+from .kinds import ANY, check_type, dataclass_kinds, kinds_of, signature
 from .nets import architecture
 from .training import (
     R3,
@@ -55,7 +55,6 @@ RUNTIME = (
     "resume",
     "distributed",
 )  # not settings
-ANY = "any"
 
 
 # -- recipe <-> config --------------------------------------------------------------------------
@@ -184,7 +183,7 @@ def _strategy(d, kinds: dict, where: str):
     d = dict(d)
     kind = d.pop("type")
     cls = kinds[kind]
-    valid = _signature(cls.__init__, skip=("self",))
+    valid = signature(cls.__init__, skip=("self",))
     _check_keys(d, valid, where, kind)
     args = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
     try:
@@ -288,8 +287,8 @@ def _assign(config: dict, key: str, value) -> None:
         if depth == len(parts) - 1:
             expected = schema[part] if schema is not None else ANY
             if node.get(part) is not None and expected == ANY:
-                expected = _kinds_of(node[part])
-            _check_type(here, value, expected)
+                expected = kinds_of(node[part])
+            check_type(here, value, expected)
             node[part] = value
             if part == "type" and typed:  # keep the fields the new type shares, drop the rest
                 keep = _typed_schema(node, typed, here)
@@ -312,11 +311,11 @@ def net_keys(arch, where: str) -> dict:
         cls = architecture(arch)
     except ValueError as e:
         raise BadValue(f"{where}.arch: {e}") from None
-    return _signature(cls.__init__, skip=("self", "problem")) | {"arch": {"str"}}
+    return signature(cls.__init__, skip=("self", "problem")) | {"arch": {"str"}}
 
 
 def _top_keys() -> dict:
-    keys = _signature(trainer.train, skip=("problem", "net", "stages", *RUNTIME))
+    keys = signature(trainer.train, skip=("problem", "net", "stages", *RUNTIME))
     return keys | {"net": {"dict"}, "stages": {"list"}, "problem": {"dict"}}
 
 
@@ -325,11 +324,11 @@ def _section_schema(name: str, child, where: str):
     if name == "net":
         return net_keys(child.get("arch", "MLP"), where)
     if name == "problem":
-        return {k: _kinds_of(v) for k, v in child.items()}
+        return {k: kinds_of(v) for k, v in child.items()}
     if name == "decay":
         return _typed_schema(child, "schedule", where)
     if name == "early_stopping":
-        return _dataclass_schema(EarlyStopping)
+        return dataclass_kinds(EarlyStopping)
     if name in STRATEGIES and isinstance(child, dict):
         return _typed_schema(child, name, where)
     return None  # free-form (the kwargs of a TorchOptimizer)
@@ -343,9 +342,9 @@ def _typed_schema(d, what: str, where: str) -> dict:
         kinds = STRATEGIES[what]
         if d.get("type") not in kinds:
             raise BadValue(f"{where}: 'type' must be one of {', '.join(kinds)}, got {d!r}")
-        return _signature(kinds[d["type"]].__init__, skip=("self",)) | {"type": {"str"}}
+        return signature(kinds[d["type"]].__init__, skip=("self",)) | {"type": {"str"}}
     cls = (_stage_class if what == "stage" else _schedule_class)(d.get("type"), where)
-    schema = _dataclass_schema(cls)
+    schema = dataclass_kinds(cls)
     schema.pop("optim", None)
     return schema | {"type": {"str"}}
 
@@ -356,75 +355,3 @@ def _example(part: str) -> str:
     if part == "early_stopping":
         return f'{part}={{"patience": 10}}'
     return f"{part}={{...}}"
-
-
-# -- kinds of values, from annotations ------------------------------------------------------------
-_KINDS = {
-    "int": "int",
-    "float": "float",
-    "bool": "bool",
-    "str": "str",
-    "None": "null",
-    "tuple": "list",
-    "list": "list",
-    "Sequence": "list",
-    "dict": "dict",
-    "Mapping": "dict",
-    "Schedule": "dict",
-    "EarlyStopping": "dict",
-}
-_NAMES = {
-    "int": "an integer",
-    "float": "a number",
-    "bool": "true or false",
-    "str": "a string",
-    "null": "null",
-    "list": "a list",
-    "dict": "an object {...}",
-}
-
-
-def _signature(fn, skip=()) -> dict:
-    params = inspect.signature(fn).parameters.values()
-    return {p.name: _kinds(p.annotation) for p in params if p.name not in skip}
-
-
-def _dataclass_schema(cls) -> dict:
-    return {f.name: _kinds(f.type) for f in dataclasses.fields(cls)}
-
-
-def _kinds(annotation):
-    """The JSON kinds an annotation allows ("int | None" -> {"int", "null"}), or ANY."""
-    if annotation is inspect.Parameter.empty or not isinstance(annotation, str):
-        return ANY
-    parts, depth, start = [], 0, 0
-    for i, c in enumerate(annotation + "|"):
-        depth += (c == "[") - (c == "]")
-        if c == "|" and depth == 0:
-            parts.append(annotation[start:i].strip().split("[")[0])
-            start = i + 1
-    kinds = {_KINDS.get(p) for p in parts}
-    return ANY if None in kinds else kinds
-
-
-def _kind(value) -> str | None:
-    """The JSON kind of a value ("int", "list", ...), None for other objects."""
-    return {bool: "bool", int: "int", float: "float", str: "str", list: "list", dict: "dict"}.get(
-        type(value)
-    )
-
-
-def _kinds_of(value):
-    """The kinds a setting whose current value is `value` takes: its own, or null."""
-    kind = _kind(value)
-    return {kind, "null"} if kind else ANY
-
-
-def _check_type(key: str, value, expected) -> None:
-    if expected == ANY or value is None:
-        return
-    kind = _kind(value)
-    if kind in expected or (kind == "int" and "float" in expected):
-        return
-    names = " or ".join(_NAMES[k] for k in sorted(expected - {"null"}) or ["null"])
-    raise BadValue(f"{key}: expected {names}, got {json.dumps(value)}")
