@@ -61,21 +61,23 @@ def mean_squares(residuals: dict[str, Residual]) -> dict[str, torch.Tensor]:
     return {name: res.weight * res.mean_square() for name, res in residuals.items()}
 
 
-def evaluate(problem, net, batch, unknowns=None, engine=None) -> dict[str, Residual]:
-    """The residual of every term of `problem` for `net` on `batch`, by term name.
+def evaluate(problem, net, batch, unknowns=None, engine=None, sets=None) -> dict[str, Residual]:
+    """The residual of every term of `problem` (of its point sets `sets`; None: all) for `net`
+    on `batch`, by term name.
 
     `engine(net, x, keys) -> (u, {key: derivative})` precomputes the derivatives that the
     residuals read (found by the problem's probe at construction); None: nested reverse mode.
     """
+    sets = problem.sets if sets is None else sets
     p = unknowns.view() if unknowns is not None else Params({})
-    xs = [batch[s.name].x.detach().requires_grad_(True) for s in problem.sets]
+    xs = [batch[s.name].x.detach().requires_grad_(True) for s in sets]
     if engine is None:
         evaluated = [(net(x), {}) for x in xs]
     else:
-        parts = [(x, problem.derivatives[s.name]) for s, x in zip(problem.sets, xs)]
+        parts = [(x, problem.derivatives[s.name]) for s, x in zip(sets, xs)]
         evaluated = engines.evaluate(engine, net, parts)
     out = {}
-    for s, x, (u, known) in zip(problem.sets, xs, evaluated):
+    for s, x, (u, known) in zip(sets, xs, evaluated):
         f = Fields(x, u, problem.coords, problem.fields, known)
         out.update(terms(s, f, batch[s.name], p))
     return out
@@ -120,17 +122,10 @@ def magnitudes(problem, net, x, unknowns=None, engine=None, chunk: int = 4096) -
     """The squared residual of the PDE at points `x` (N, d), summed over its terms and
     columns: (N,), detached, evaluated `chunk` points at a time so memory stays bounded (for
     adaptive sampling: `pinn.RAD`, `pinn.RAR`, `pinn.R3`)."""
-    s = next(s for s in problem.sets if s.name == "pde")
-    p = unknowns.view() if unknowns is not None else Params({})
+    pde = tuple(s for s in problem.sets if s.name == "pde")
     out = []
     with torch.enable_grad():  # nested reverse mode differentiates in the points
         for part in x.detach().split(chunk):
-            part = part.requires_grad_(True)
-            if engine is None:
-                u, known = net(part), {}
-            else:
-                ((u, known),) = engines.evaluate(engine, net, [(part, problem.derivatives[s.name])])
-            f = Fields(part, u, problem.coords, problem.fields, known)
-            res = terms(s, f, Points(part), p)
+            res = evaluate(problem, net, {"pde": Points(part)}, unknowns, engine, sets=pde)
             out.append(sum(r.losses().detach().sum(1) for r in res.values()))
     return torch.cat(out)

@@ -146,8 +146,8 @@ def train(
         work = _work(stages, sampler) // group.world  # this process's share
         engine = engines.resolve(engine, net, work=work, derivatives=reads)
         result = Result(problem, net, unknowns, device=device, dtype=dtype, n_eval=n_eval)
-        params = [*net.parameters(), *unknowns.parameters()]
         loss_terms = Objective(problem, net, unknowns, engine, weighting, l1, l2, group)
+        params = loss_terms.params
         sampler.objective = loss_terms
         weighting.start(loss_terms, sampler.sizes())  # before a resume loads its state
         for stage in stages:  # a dense matrix too large, say: before any step
