@@ -30,7 +30,7 @@ import torch
 
 from .errors import BadValue
 
-FORMAT = 3
+FORMAT = 4  # 4: recovery snapshots hold the sampler and weighting states
 KEYS = (  # the run's position, then one entry per part, each that part's state_dict()
     "format",
     "step",

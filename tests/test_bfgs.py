@@ -2,7 +2,6 @@
 NaN-safe bounded line search, and the stage in training (resume, size check, float32)."""
 
 import math
-import warnings
 
 import pytest
 import torch
@@ -125,7 +124,7 @@ def test_in_training_float64_bfgs_beats_lbfgs_and_resume_is_exact():
     assert without_time(resumed.history) == without_time(bfgs.history)
 
 
-def test_too_many_parameters_fail_before_training_and_float32_warns():
+def test_too_many_parameters_and_a_bad_variant_fail_before_training():
     big = [torch.zeros(10_000, 1_000)]
     with pytest.raises(
         pinn.errors.BadValue,
@@ -133,13 +132,8 @@ def test_too_many_parameters_fail_before_training_and_float32_warns():
         r".* use a network of at most \d+ parameters, or pinn.LBFGS",
     ):
         check_dense("BFGS", big, 3, torch.device("cpu"))
-    p = poisson1d()
     with pytest.raises(pinn.errors.BadValue, match="variant must be one of"):
         pinn.BFGS(variant="sr1")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        pinn.train(p, pinn.MLP(p, hidden=[4]), stages=[pinn.BFGS(steps=2)])
-    assert any("reach their accuracy only in float64" in str(w.message) for w in caught)
 
 
 def test_bfgs_fits_the_unknowns_of_an_inverse_problem():

@@ -133,6 +133,20 @@ def test_recovery_restores_parameters_and_optimizer_state_and_no_bad_checkpoint_
     assert back["recovery"]["failures"] == 1 and back["info"]["nonfinite"][0]["step"] == 7
 
 
+def test_recovery_also_takes_the_sampler_and_the_weighting_back():
+    """RBA's weights and the resampled points of the bad steps are dropped with them."""
+    p = poisson(Poison(at=7))
+    saved = Memory()
+    kw = {"weighting": pinn.RBA(), "sampling": pinn.Resample(every=2), "checkpoints": saved}
+    train(p, [pinn.Adam(steps=12, lr=1e-2)], log_every=5, **kw)
+    good, back = saved.states[5], saved.states[10]
+    assert not same(saved.states[6]["weighting"], good["weighting"])  # step 6 moved them
+    assert not same(saved.states[6]["sampler"], good["sampler"])  # its count of steps
+    assert not same(saved.states[12]["sampler"]["points"], good["sampler"]["points"])
+    assert same(back["weighting"], good["weighting"])
+    assert same(back["sampler"], good["sampler"])
+
+
 def test_a_nan_gradient_under_a_finite_loss_is_caught_at_its_step():
     p = poisson()
     losses = []

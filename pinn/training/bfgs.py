@@ -33,7 +33,7 @@ from ..errors import BadValue
 from ..flat import assign
 from ..resources import check_dense
 from .linesearch import Trial, strong_wolfe
-from .stages import MAX_EVALS, ClosureStage, Stage, warn_float32
+from .stages import MAX_EVALS, ClosureStage, Stage
 
 VARIANTS = ("bfgs", "ssbfgs", "ssbroyden")
 
@@ -158,8 +158,9 @@ class DenseBFGS(torch.optim.Optimizer):
 @dataclass(frozen=True)
 class BFGS(ClosureStage, Stage):
     """Dense quasi-Newton (the module's formulas) with a strong-Wolfe line search that steps
-    back from NaN trials (`pinn.training.linesearch`), for high precision in float64 on small
-    networks (a few thousand parameters). Always full batch; `steps` counts iterations.
+    back from NaN trials (`pinn.training.linesearch`), for small networks (a few thousand
+    parameters): high precision in float64, and in float32 a finisher that goes further than
+    L-BFGS before round-off stops it. Always full batch; `steps` counts iterations.
 
     Args:
         steps: iterations (default 1000).
@@ -186,4 +187,3 @@ class BFGS(ClosureStage, Stage):
 
     def check_params(self, params, device: torch.device, objective) -> None:
         check_dense(self.title, params, 3, device)  # H and an update's temporaries
-        warn_float32(self.title, params[0].dtype)

@@ -4,7 +4,8 @@ points, and answered by going back to the last good state.
 Every step flags, on the device, whether its loss and gradient are finite; the flags are read
 at the next log point (and when a checkpoint is due, which syncs anyway). After a bad step the
 run goes back to its last good state, that of the last history record whose own loss and
-gradient were then seen to be finite (network, unknowns, optimizer state), and the stage
+gradient were then seen to be finite (network, unknowns, optimizer state, and the sampler's
+and weighting's states, so that neither keeps what the bad steps did to them), and the stage
 recovers as it knows how (`Stage.recover`: half the learning rate, an empty L-BFGS memory).
 `max_failures` recoveries with no newly confirmed good state between them raise
 `TrainingDiverged`. No checkpoint is written between a bad step and its recovery, so the last
@@ -13,6 +14,7 @@ good checkpoint stays on disk.
 
 from __future__ import annotations
 
+import copy
 import warnings
 
 import torch
@@ -87,15 +89,22 @@ class Recovery:
     """The last good state, the candidate that becomes good once its own step is seen to be
     finite, and the count of recoveries in a row."""
 
-    def __init__(self, result: Result, max_failures: int):
-        self.result, self.max_failures = result, max_failures
+    def __init__(self, result: Result, max_failures: int, parts: dict):
+        """`parts`: the run's other stateful parts to go back with, by name (`state_dict()`)."""
+        self.result, self.max_failures, self.parts = result, max_failures, parts
         self.guard = Guard()
         self.good = self.candidate = None  # snapshots: see `snapshot`
         self.failures = 0  # recoveries since a new state was last confirmed
 
     def snapshot(self, stage, optimizer, step: int) -> dict:
-        """The step, the network and unknowns, and the stage's optimizer snapshot."""
-        return {"step": step, "model": self.result.state(), "optimizer": stage.snapshot(optimizer)}
+        """The step, the network and unknowns, the stage's optimizer snapshot and the parts'
+        states."""
+        return {
+            "step": step,
+            "model": self.result.state(),
+            "optimizer": stage.snapshot(optimizer),
+            "parts": {k: copy.deepcopy(part.state_dict()) for k, part in self.parts.items()},
+        }
 
     def begin(self, stage, optimizer, step: int) -> None:
         """A new stage: its starting state is the one to come back to."""
@@ -115,6 +124,8 @@ class Recovery:
         `max_failures` in a row."""
         self.failures += 1
         self.result.load_state(self.good["model"])
+        for name, part in self.parts.items():
+            part.load_state_dict(copy.deepcopy(self.good["parts"][name]))
         stop = self.failures >= self.max_failures
         if stop:
             action = f"stopped after {self.failures} failures in a row"

@@ -36,7 +36,8 @@ class Session:
         self.on_step, self.checkpoints = options["on_step"], options["checkpoints"]
         self.group = options["group"]  # the processes of a data-parallel run (`pinn.distributed`)
         self.history = History(result.history, options["verbose"] and self.group.rank == 0)
-        self.recovery = Recovery(result, options["max_failures"])
+        parts = {"sampler": sampler, "weighting": weighting}
+        self.recovery = Recovery(result, options["max_failures"], parts)
         self.stopping = Stopper(options["early_stopping"], result.info)
         self.step, self.stage_step, self.start = 0, 0, time.perf_counter()
 
