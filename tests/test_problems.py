@@ -24,7 +24,7 @@ TARGETS = {
     "poisson2d": 1e-3,
     "helmholtz2d": 5e-2,
     "heat1d": 1e-3,
-    "wave1d": 1e-2,
+    "wave1d": 1e-3,
     "burgers": 3e-4,
     "oscillator": 1e-3,
     "lorenz": 1e-2,
