@@ -411,6 +411,13 @@ def test_clear_errors():
         pinn.train(p, net, [pinn.Adam(steps=1)], weighting=[Own(), pinn.RBA()])
     with pytest.raises(ValueError, match="add=50 is more than"):
         pinn.train(p, net, [pinn.Adam(steps=3)], sampling=pinn.RAR(every=1, add=50, candidates=10))
+    closure = [pinn.LBFGS(steps=2), pinn.BFGS(steps=2)]
+    with pytest.raises(ValueError, match=r"every stage here is a closure stage \(BFGS, LBFGS\)"):
+        pinn.train(p, net, closure, weighting=[pinn.FixedWeights(), pinn.RBA()])
+    with pytest.raises(ValueError, match="sampling=R3.* adapts at first-order steps only"):
+        pinn.train(p, net, closure, sampling=pinn.R3(every=1))
+    pinn.train(p, net, closure, weighting=[pinn.FixedWeights()])  # nothing to adapt
+    pinn.train(p, net, [pinn.LBFGS(steps=2), pinn.Adam(steps=1)], weighting=pinn.RBA())
     data = pinn.Supervised(torch.rand(8, 1), torch.rand(8, 1))
     with pytest.raises(ValueError, match="no PDE residual"):
         pinn.train(data, pinn.MLP(data, hidden=[4]), [pinn.Adam(steps=1)], sampling=pinn.RAD())

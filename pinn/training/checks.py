@@ -14,6 +14,7 @@ from ..engines import output_transform
 from ..errors import BadType, BadValue
 from ..problem import Problem
 from ..supervised import Supervised
+from .loops import first_order
 from .sampling import Resample
 from .stages import LBFGS, Adam, Stage
 from .stopping import EarlyStopping
@@ -165,3 +166,19 @@ def strategies(weighting, sampling, resample_every):
                 f"resample_every must be a positive integer or None, got {resample_every!r}"
             ) from None
     return weighting, sampling  # the sampler checks `sampling` itself
+
+
+def adapting(stages, weighting, sampling) -> None:
+    """An adaptive weighting or a sampling strategy changes at first-order steps only (closure
+    stages keep the function their line search minimises): with closure stages alone it would
+    silently do nothing."""
+    if any(stage.loop is first_order for stage in stages):
+        return
+    for what, which in (("weighting", weighting.adaptive and weighting), ("sampling", sampling)):
+        if which:
+            names = ", ".join(sorted({type(s).__name__ for s in stages}))
+            raise BadValue(
+                f"{what}={which!r} adapts at first-order steps only, and every stage here is a "
+                f"closure stage ({names}), under which it would never change; add a "
+                f"first-order stage before them (e.g. pinn.Adam) or drop it"
+            )

@@ -27,7 +27,15 @@ from ..problem import Problem, Unknowns
 from ..resources import check_fits
 from ..result import Result
 from ..supervised import Supervised
-from .checks import check, check_net, check_options, resolve_device, resolve_dtype, strategies
+from .checks import (
+    adapting,
+    check,
+    check_net,
+    check_options,
+    resolve_device,
+    resolve_dtype,
+    strategies,
+)
 from .objective import Objective
 from .sampling import Sampler, Sampling
 from .session import Session
@@ -120,6 +128,7 @@ def train(
     log_every = log_interval(stages) if log_every is None else log_every
     check_options(n_eval, max_failures, on_step, on_stage_end, checkpoints, resume)
     weighting, sampling = strategies(weighting, sampling, resample_every)
+    adapting(stages, weighting, sampling)
     device, dtype = local_device(resolve_device(device)), resolve_dtype(dtype)
     group = processes(distributed, device)
     given = (seed, stages, dtype, l1, l2, batch_size, log_every, engine, weighting, sampling)

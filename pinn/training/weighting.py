@@ -56,6 +56,11 @@ class Weighting:
         """Adapt the state at first-order step `step`. `others` are the factors of the other
         weightings combined with this one (the terms' losses are taken with them)."""
 
+    @property
+    def adaptive(self) -> bool:
+        """Whether it changes as training goes on (it implements `update`)."""
+        return type(self).update is not Weighting.update
+
     def points_changed(self, sizes: dict[str, int], changed: set[str]) -> None:
         """The sampler replaced the points of the terms `changed` (their per-point state
         starts again); `sizes` are the rows of every term's set now."""
@@ -158,6 +163,10 @@ class Combined(Weighting):
         for i, w in enumerate(self.parts):
             rest = [p.factors(residuals) for j, p in enumerate(self.parts) if j != i]
             w.update(residuals, product([others, *rest]), step, objective, batch)
+
+    @property
+    def adaptive(self) -> bool:
+        return any(w.adaptive for w in self.parts)
 
     def points_changed(self, sizes, changed) -> None:
         for w in self.parts:
