@@ -318,6 +318,24 @@ def test_rar_adds_the_largest_residuals_among_the_candidates():
     assert torch.equal(new[32:], cand[e.topk(4).indices])
 
 
+def test_mini_batches_stay_within_batch_size_as_rar_grows_the_points():
+    p = heat_neumann(n_pde=32)
+    sampler = Sampler(p, 8, pinn.RAR(every=4, add=6, candidates=50), 0, F64, torch.device("cpu"))
+    sampler.objective = Objective(
+        p,
+        pinn.MLP(p, hidden=[8]).double(),
+        pinn.Unknowns({}),
+        None,
+        pinn.FixedWeights(),
+        0,
+        0,
+        Group(),
+    )
+    seen = [len(sampler.next()["pde"]) for _ in range(12)]
+    assert len(sampler.points["pde"]) == 44 and sampler.per_epoch == 6  # 32 + 2 x 6 points
+    assert max(seen) == 8 and seen[-1] < 8  # 44 points in 6 batches of 7 or 8
+
+
 def test_r3_keeps_the_points_above_the_mean_and_replaces_the_others():
     p = heat_neumann(n_pde=64)
     net = pinn.MLP(p, hidden=[8]).double()

@@ -93,7 +93,7 @@ class Sampler:
                     "problem has no PDE residual"
                 )
         self.problem, self.dtype, self.device = problem, dtype, device
-        self.strategy, self.shard = strategy, shard
+        self.strategy, self.shard, self.batch_size = strategy, shard, batch_size
         self.rng = np.random.default_rng(seed)
         self.generator = torch.Generator(device=device).manual_seed(seed)
         self.points = self.draw()
@@ -103,7 +103,6 @@ class Sampler:
                 f"batch_size={batch_size} is larger than the largest point set ({name!r}, "
                 f"{largest} points); valid: 1 to {largest}, or None for full batch"
             )
-        self.per_epoch = 1 if batch_size is None else math.ceil(largest / batch_size)
         self.epoch = self.iteration = self.steps = self.drawn_at = 0
         self._queue: list = []
         self.objective = None  # the run's loss (`Objective`), which the strategies may read
@@ -176,6 +175,9 @@ class Sampler:
     @points.setter
     def points(self, value: dict) -> None:
         self._points, self._whole = value, {}  # this process's shares of the whole sets
+        # mini-batches per epoch: the largest set (which RAR grows) in batches of batch_size
+        largest = max(len(p) for p in value.values())
+        self.per_epoch = 1 if self.batch_size is None else math.ceil(largest / self.batch_size)
 
     def _part(self, name: str, points: Points, rows) -> Points:
         """The rows `rows` of a set (None: all), or this process's share of them."""
