@@ -10,7 +10,7 @@ from test_reliability import Memory, params, without_time
 
 import pinn
 from pinn.resources import check_dense
-from pinn.training.bfgs import DenseBFGS, update
+from pinn.training.bfgs import DenseBFGS, scaling, update
 from pinn.training.linesearch import Trial, strong_wolfe
 
 F64 = torch.float64
@@ -45,6 +45,18 @@ def test_no_update_without_positive_curvature():
         H, torch.tensor([1.0, 0.0], dtype=F64), torch.tensor([-1.0, 0.0], dtype=F64), 1.0, "bfgs"
     )
     assert torch.equal(H, torch.eye(2, dtype=F64))
+
+
+def test_round_off_in_h_neither_breaks_nor_corrupts_an_update():
+    """In float32 H can lose its positive definiteness: y'Hy <= 0 leaves H as it is (the
+    next direction is checked to descend), and b h < 1 (impossible in exact arithmetic)
+    scales like BFGS instead of taking the square root of a negative number."""
+    s, y = torch.tensor([1.0, 0.0], dtype=F64), torch.tensor([1.0, 1.0], dtype=F64)
+    H = torch.tensor([[1.0, 0.0], [0.0, -3.0]], dtype=F64)  # y'Hy = -2
+    assert not update(H, s, y, 1.0, "ssbroyden")
+    assert torch.equal(H, torch.tensor([[1.0, 0.0], [0.0, -3.0]], dtype=F64))
+    assert scaling("ssbroyden", 0.5, 1.5, 10) == (1.0, 1.0)  # b h - 1 = -0.25: as BFGS
+    assert scaling("ssbroyden", 0.5, 0.5, 10) == (1.0, 1.0)  # -0.75: rho- would be negative
 
 
 @pytest.mark.parametrize("variant", ["bfgs", "ssbfgs", "ssbroyden"])

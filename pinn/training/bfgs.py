@@ -15,10 +15,12 @@ with b = s^T H^{-1} s / y^T s (= -t s^T g / y^T s, as s = -t H g) and h = y^T H 
   theta+ = 1 / rho-, theta = max(theta-, min(theta+, (1 - b) / b)), sigma = 1 + a theta,
   sigma~ = |sigma|^(1 / (1 - n)) for n parameters, rho = min(1, 1/b);
   tau = min(rho sigma~, sigma) if theta <= 0 else rho min(sigma~, 1 / theta);
-  phi = (1 - theta) / sigma. With a = 0 (b h = 1) the update is BFGS's.
+  phi = (1 - theta) / sigma. With a = 0 (b h = 1) the update is BFGS's. a >= 0 for a positive
+  definite H (Cauchy-Schwarz); round-off can make it negative, and it is then taken as 0.
 
 H starts as the identity, scaled by y^T s / y^T y at the first update (Nocedal & Wright,
-eq. 6.20). A pair with y^T s <= 0 (the line search fell back to mere decrease) leaves H as it
+eq. 6.20). A pair with y^T s <= 0 (the line search fell back to mere decrease), or with
+y^T H y <= 0 (round-off has cost H its positive definiteness, as in float32), leaves H as it
 is; a direction that does not descend restarts from the gradient.
 """
 
@@ -45,7 +47,7 @@ def scaling(variant: str, b: float, h: float, n: int) -> tuple[float, float]:
     rho = min(1.0, 1.0 / b)
     if variant == "ssbfgs":
         return rho, 1.0
-    a = b * h - 1.0
+    a = max(b * h - 1.0, 0.0)  # below 0 by round-off only
     if a == 0.0:
         return rho, 1.0
     c = math.sqrt(abs(a) / (1.0 + a))
@@ -60,12 +62,14 @@ def scaling(variant: str, b: float, h: float, n: int) -> tuple[float, float]:
 
 def update(H: torch.Tensor, s: torch.Tensor, y: torch.Tensor, b: float, variant: str) -> bool:
     """Update the inverse Hessian `H` in place with the pair (s, y); False (H unchanged)
-    when the pair has no positive curvature."""
+    when the pair has no positive curvature, or H none along y (round-off)."""
     ys = float(y @ s)
     if not ys > 0:
         return False
     Hy = H @ y
     yHy = float(y @ Hy)
+    if not yHy > 0:
+        return False
     tau, phi = scaling(variant, b, yHy / ys, len(s))
     v = s / ys - Hy / yHy
     H.addr_(Hy, Hy, alpha=-1.0 / yHy).addr_(v, v, alpha=phi * yHy).div_(tau)
