@@ -87,11 +87,19 @@ def problem(
 
 
 def recipe(name: str = "default") -> dict:
-    """A placeholder, not yet tuned: no accuracy is claimed for it."""
+    """Reaches a relative L2 error below 1e-3 (docs/problems.md: 2.3e-4): the initial condition
+    built in, x through an exact periodic embedding, a small sine network, causal weights for
+    Adam, and the dense BFGS stage, which goes on in float32 until round-off leaves it no
+    descent direction (about 2,600 iterations)."""
     check_recipe(name)
     return {
-        "net": {"hidden": [64] * 4, "activation": "tanh"},
-        "stages": [pinn.Adam(steps=2000, lr=1e-3), pinn.LBFGS(steps=2000)],
+        "problem": {"n_pde": 4096, "hard": True},
+        "net": {"hidden": [40] * 3, "activation": "sin", "embedding": pinn.Periodic({"x": 2.0})},
+        "weighting": pinn.Causal(tol=1.0, chunks=16),
+        "stages": [
+            pinn.Adam(steps=2000, lr=1e-3, decay=pinn.ExponentialDecay(0.9, 200)),
+            pinn.BFGS(steps=4000),
+        ],
         "dtype": "float32",
         "seed": 0,
     }

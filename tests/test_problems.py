@@ -36,6 +36,8 @@ TARGETS = {
     "kovasznay": 1e-3,
     "cavity": 5e-2,
     "allen_cahn": 1e-2,
+    "convection": 1e-3,
+    "kdv": 1e-3,
 }
 # problems whose target is on some fields only (cavity: the velocity, the pressure's level
 # being fixed by one point)
