@@ -174,11 +174,12 @@ def adapting(stages, weighting, sampling) -> None:
     silently do nothing."""
     if any(stage.loop is first_order for stage in stages):
         return
-    for what, which in (("weighting", weighting.adaptive and weighting), ("sampling", sampling)):
-        if which:
+    adapts = {"weighting": weighting if weighting.adaptive else None, "sampling": sampling}
+    for what, which in adapts.items():
+        if which is not None:
             names = ", ".join(sorted({type(s).__name__ for s in stages}))
             raise BadValue(
                 f"{what}={which!r} adapts at first-order steps only, and every stage here is a "
                 f"closure stage ({names}), under which it would never change; add a "
-                f"first-order stage before them (e.g. pinn.Adam) or drop it"
+                "first-order stage (e.g. pinn.Adam) or drop it"
             )
