@@ -265,12 +265,16 @@ def problem(
 
 
 def recipe(name: str = "default") -> dict:
-    """Reaches a relative L2 error below 5e-2 on (u, v) (docs/problems.md: 4.0e-2; the lid's
-    corners, where u jumps from 1 to 0, are where the network stays worst)."""
+    """Reaches a relative L2 error of 2e-2 on (u, v) (docs/problems.md: 1.97e-2): 4,000 points
+    on each of the lid and the other walls, so that the jump of u at the lid's corners is
+    resolved within a few hundredths (every network on 400 stayed near 4e-2, float64
+    included: the smeared jump changes the whole flow), and a float32 BFGS finisher on a
+    48x4 network."""
     check_recipe(name)
     return {
-        "net": {"hidden": [64] * 4, "activation": "tanh"},
-        "stages": [pinn.Adam(steps=5000, lr=1e-3), pinn.LBFGS(steps=10_000)],
+        "problem": {"n_pde": 8000, "n_bc": 4000},
+        "net": {"hidden": [48] * 4, "activation": "tanh"},
+        "stages": [pinn.Adam(steps=3000, lr=1e-3), pinn.BFGS(steps=5000)],
         "dtype": "float32",
         "seed": 0,
     }

@@ -34,7 +34,7 @@ TARGETS = {
     "plate_with_holes": 5e-3,
     "heat_ball": 5e-3,
     "kovasznay": 1e-3,
-    "cavity": 5e-2,
+    "cavity": 2e-2,
     "allen_cahn": 1e-2,
     "convection": 1e-3,
     "kdv": 1e-3,
