@@ -1,5 +1,5 @@
 """pinn.BFGS: the dense quasi-Newton updates against hand computations and their theory, the
-NaN-safe bounded line search, and the stage in training (resume, size check, float32)."""
+NaN-safe bounded line search, and the stage in training (resume, size check)."""
 
 import math
 
