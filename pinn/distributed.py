@@ -102,8 +102,32 @@ def group(distributed, device: torch.device) -> Group:
             "nccl" if device.type == "cuda" else "gloo",
             timeout=datetime.timedelta(seconds=distributed.timeout),
         )
-        atexit.register(dist.destroy_process_group)
+        atexit.register(_leave)
     return Group(dist.get_rank(), dist.get_world_size(), distributed.timeout)
+
+
+def _leave() -> None:
+    """At exit: wait for the other processes, then take the process group down. A process
+    that destroys its group while another still holds it (rank 0 writing the run's files)
+    can abort in torch's teardown, "terminate called without an active exception" (seen
+    with gloo, about one run in ten). A process that failed, or saw the others fail, has left
+    word in the store (`Group.reporting`, `Group._failed`) and does not wait."""
+    store, rank = _store(), dist.get_rank()
+    with contextlib.suppress(RuntimeError):
+        if store is not None and not any(
+            store.check([f"pinn/{what}/{rank}"]) for what in ("failed", "error")
+        ):
+            dist.barrier()
+    dist.destroy_process_group()
+
+
+def _store():
+    """The store the process group was started with (torchrun's, through MASTER_PORT), or
+    None."""
+    try:
+        return dist.distributed_c10d._get_default_store()
+    except (AttributeError, RuntimeError, ValueError):
+        return None
 
 
 def local_device(device: torch.device) -> torch.device:
@@ -199,7 +223,7 @@ class Group:
         try:
             yield
         except BaseException as error:
-            store = self._store() if self.world > 1 else None
+            store = _store() if self.world > 1 else None
             if store is not None and not isinstance(error, ProcessFailed):
                 with contextlib.suppress(RuntimeError):
                     store.set(f"pinn/error/{self.rank}", f"{type(error).__name__}: {error}"[:300])
@@ -212,17 +236,11 @@ class Group:
         except RuntimeError as e:  # torch's DistBackendError, gloo's timeouts and closed pairs
             raise self._failed(e) from e
 
-    def _store(self):
-        try:  # the store the process group was started with (torchrun's, through MASTER_PORT)
-            return dist.distributed_c10d._get_default_store()
-        except (AttributeError, RuntimeError, ValueError):
-            return None
-
     def _failed(self, error: RuntimeError) -> ProcessFailed:
         """Leave word that this process saw the failure, wait a little for the others' word,
         and name those that stayed silent (dead or hung) and what any of them reported."""
         silent, said = None, {}
-        store = self._store()
+        store = _store()
         others = [r for r in range(self.world) if r != self.rank]
         try:
             store.set(f"pinn/failed/{self.rank}", "1")
