@@ -47,6 +47,14 @@ class Points:
             rows = torch.arange(len(self), device=self.x.device)
         return replace(self.take(rows.tensor_split(world)[rank]), total=len(rows))
 
+    def head(self, n: int, rank: int, world: int) -> Points:
+        """Process `rank`'s part of the first `n` rows of the batch these points are its share
+        of (`share`; alone: the first `n` rows): the same rows however many processes."""
+        total = self.total or len(self)
+        start = rank * (total // world) + min(rank, total % world)  # as tensor_split cuts
+        keep = max(0, min(len(self), n - start))
+        return replace(self.take(torch.arange(keep, device=self.x.device)), total=min(n, total))
+
 
 @dataclass(frozen=True)
 class Term:

@@ -15,8 +15,9 @@ import analytic  # noqa: E402
 
 def cases():
     """name -> (problem, train options): float64 runs that cover Adam with penalties,
-    mini-batches with resampling and a periodic set, L-BFGS, an inverse problem, BFGS and
-    Levenberg-Marquardt."""
+    mini-batches with resampling and a periodic set, L-BFGS, an inverse problem, BFGS,
+    Levenberg-Marquardt, and the adaptive strategies (weightings of terms and of points,
+    residual-driven sampling, in full and mini-batches)."""
     lbfgs = pinn.LBFGS(steps=15)
     return {
         "poisson": (
@@ -39,6 +40,23 @@ def cases():
         "lm": (
             analytic.inverse(n_pde=23),
             {"stages": [pinn.Adam(steps=20, lr=1e-2), pinn.LevenbergMarquardt(steps=10)]},
+        ),
+        "weighted": (
+            analytic.advection(n_pde=45),
+            {
+                "stages": [pinn.Adam(steps=30, lr=1e-2), lbfgs],
+                "weighting": [pinn.GradNorm(every=5), pinn.RBA(), pinn.Causal(chunks=4)],
+                "sampling": pinn.RAD(every=10, candidates=300),
+            },
+        ),
+        "refined": (
+            analytic.advection(n_pde=45),
+            {
+                "stages": [pinn.Adam(steps=30, lr=1e-2)],
+                "batch_size": 16,
+                "weighting": [pinn.NTKWeights(every=5, points=8), pinn.SelfAdaptive()],
+                "sampling": pinn.RAR(every=10, add=7, candidates=200),
+            },
         ),
     }
 

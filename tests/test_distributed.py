@@ -22,7 +22,7 @@ import pinn
 from pinn import cli
 
 HERE = Path(__file__).parent
-CASES = ["poisson", "advection", "inverse", "bfgs", "lm"]
+CASES = ["poisson", "advection", "inverse", "bfgs", "lm", "weighted", "refined"]
 
 
 def torchrun(*args, nproc=2, timeout=300, **kw):
@@ -58,7 +58,9 @@ def test_two_processes_train_as_one(two_processes, name):
         # amplifies the other summation order of JᵀJ (two partial sums) to ~4e-10
         rtol = 1e-8 if name == "lm" else 1e-10
         torch.testing.assert_close(got["losses"], alone["losses"], rtol=rtol, atol=0)
-        torch.testing.assert_close(got["params"], alone["params"], rtol=rtol, atol=1e-14)
+        # atol: round-off on the parameters of size 1 (the adaptive weights pass it on to the
+        # small ones too)
+        torch.testing.assert_close(got["params"], alone["params"], rtol=rtol, atol=1e-12)
     # and the processes hold the very same network: their steps were identical
     assert torch.equal(two_processes[0][name]["params"], two_processes[1][name]["params"])
 

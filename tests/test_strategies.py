@@ -13,6 +13,7 @@ from test_reliability import Memory, params, without_time
 import pinn
 from pinn.config import config_to_recipe, recipe_to_config
 from pinn.distributed import Group
+from pinn.pointsets import Points
 from pinn.residuals import Residual, magnitudes
 from pinn.training.objective import Objective
 from pinn.training.sampling import Sampler
@@ -167,6 +168,23 @@ def test_nan_residuals_leave_the_state_as_it_was():
     r = torch.tensor([[1.0], [math.nan], [0.5], [4.0]], dtype=F64)
     w.update({"pde": Residual(r, 1.0, torch.zeros(4, 1, dtype=F64))}, {}, 0, objective, None)
     assert torch.isfinite(w.lam["pde"]).all()
+
+
+@pytest.mark.parametrize("paired", [False, True])
+def test_ntk_points_are_the_batch_s_first_whatever_the_processes(paired):
+    # NTKWeights takes the first `points` rows of each set in the batch; with the batch
+    # shared among processes, each takes its part of the same rows
+    x = torch.arange(22.0).reshape(-1, 1)
+    batch = Points(x, paired=paired).take(torch.tensor([8, 1, 6, 3, 0, 9, 2, 5, 7, 10]))
+    for n in (1, 4, 7, 10, 12):
+        alone = batch.head(n, 0, 1)
+        assert alone.total == min(n, 10)
+        for world in (2, 3, 4):
+            parts = [batch.share(None, r, world).head(n, r, world) for r in range(world)]
+            assert {p.total for p in parts} == {alone.total}
+            assert torch.equal(torch.cat([p.rows for p in parts]), alone.rows)
+            halves = [p.x.reshape(2 if paired else 1, -1) for p in [*parts, alone]]
+            assert torch.equal(torch.cat(halves[:-1], 1), halves[-1])
 
 
 def test_ntk_weights_with_terms_and_a_zero_weight_term():

@@ -107,8 +107,9 @@ class GradNorm(_Balancing):
 class NTKWeights(_Balancing):
     """Term weights from the trace of each term's neural tangent kernel: every `every` steps
     each term's weight moves towards (sum of the traces) / (its own), the trace taken per
-    residual value on the first `points` points of each set in the batch (module docstring).
-    It needs the network's Taylor pass (the residual Jacobian, `pinn.jacobian`).
+    residual value on the first `points` points of each set in the batch, whatever the number
+    of processes (module docstring). It needs the network's Taylor pass (the residual
+    Jacobian, `pinn.jacobian`).
 
     Args:
         every: steps between updates.
@@ -132,10 +133,8 @@ class NTKWeights(_Balancing):
         super().start(objective, sizes)
 
     def scales(self, residuals, others, objective, batch):
-        sub = {
-            k: p.take(torch.arange(min(self.points, len(p)), device=p.x.device))
-            for k, p in batch.items()
-        }
+        group = objective.group
+        sub = {k: p.head(self.points, group.rank, group.world) for k, p in batch.items()}
         weight = {t.name: t.weight for s in objective.problem.sets for t in s.terms}
         # a term of declared weight 0 has no kernel to balance: it keeps its factor
         traces = {name: None for name in residuals if weight.get(name, 1.0) > 0}
@@ -146,5 +145,5 @@ class NTKWeights(_Balancing):
                     traces[name] = part if traces[name] is None else traces[name] + part
         zero = objective.params[0].new_zeros(())
         flat = torch.stack([zero if t is None else t for t in traces.values()])
-        flat = objective.group.sum(flat) / objective.group.world  # the mean over processes
+        flat = group.sum(flat)  # each process's part of the mean over the same points
         return dict(zip(traces, flat.unbind()))
