@@ -111,7 +111,10 @@ def _leave() -> None:
     that destroys its group while another still holds it (rank 0 writing the run's files)
     can abort in torch's teardown, "terminate called without an active exception" (seen
     with gloo, about one run in ten). A process that failed, or saw the others fail, has left
-    word in the store (`Group.reporting`, `Group._failed`) and does not wait."""
+    word in the store (`Group.reporting`, `Group._failed`) and does not wait. A group the
+    caller took down already is left alone."""
+    if not dist.is_initialized():
+        return
     store, rank = _store(), dist.get_rank()
     with contextlib.suppress(RuntimeError):
         if store is not None and not any(

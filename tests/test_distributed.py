@@ -163,6 +163,18 @@ def test_bad_distributed_settings_fail_clearly():
     assert cli.main(["run", "poisson1d", "--timeout", "-1", "--quiet"]) == 2
 
 
+def test_a_process_group_the_caller_took_down_leaves_a_clean_exit(tmp_path):
+    script = tmp_path / "own.py"
+    script.write_text(
+        "import analytic, pinn, torch.distributed as dist\n"
+        "p = analytic.poisson1d(n_pde=16)\n"
+        "pinn.train(p, pinn.MLP(p, hidden=[4]), stages=[pinn.Adam(steps=2)], verbose=False)\n"
+        "dist.destroy_process_group()\n"
+    )
+    done = torchrun(str(script), timeout=120)
+    assert done.returncode == 0 and "Error" not in done.stderr, done.stderr[-3000:]
+
+
 def test_alone_a_run_is_one_process_and_reduces_nothing():
     p = analytic.poisson1d()
     result = pinn.train(p, pinn.MLP(p, hidden=[4]), stages=[pinn.Adam(steps=2)])
