@@ -107,12 +107,13 @@ def group(distributed, device: torch.device) -> Group:
 
 
 def _leave() -> None:
-    """At exit: wait for the other processes, then take the process group down. A process
-    that destroys its group while another still holds it (rank 0 writing the run's files)
-    can abort in torch's teardown, "terminate called without an active exception" (seen
-    with gloo, about one run in ten). A process that failed, or saw the others fail, has left
-    word in the store (`Group.reporting`, `Group._failed`) and does not wait. A group the
-    caller took down already is left alone."""
+    """At exit: wait for the other processes, then take the process group down. gloo's
+    threads can outlive `destroy_process_group` (once torch.optim is imported) and then abort
+    a process in the interpreter's teardown ("terminate called without an active
+    exception") when another still holds the group; leaving together narrows that race
+    (docs/distributed.md). A process that failed, or saw the others fail, has left word in
+    the store (`Group.reporting`, `Group._failed`) and does not wait. A group the caller took
+    down already is left alone."""
     if not dist.is_initialized():
         return
     store, rank = _store(), dist.get_rank()

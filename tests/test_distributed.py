@@ -164,14 +164,14 @@ def test_bad_distributed_settings_fail_clearly():
 
 
 def test_the_exit_hook_takes_the_group_down_unless_the_caller_did(tmp_path):
-    def start():
-        url = f"file://{tmp_path / f'store{time.monotonic_ns()}'}"
+    def start(name):
+        url = f"file://{tmp_path / name}"
         torch.distributed.init_process_group("gloo", init_method=url, rank=0, world_size=1)
 
-    start()
+    start("first")
     pinn.distributed._leave()
     assert not torch.distributed.is_initialized()
-    start()
+    start("second")
     torch.distributed.destroy_process_group()
     pinn.distributed._leave()  # at exit after the caller's own: nothing left to do, no error
 
